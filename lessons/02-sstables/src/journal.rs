@@ -6,6 +6,7 @@
 use rkv_01_basic_store::{DataDir, Log, Value};
 use rkv_contract::{Result, SyncMode};
 
+// ANCHOR: journal_trait
 /// A write-ahead log: append records, replay them on open.
 pub trait Journal: Sized + Send {
     /// Opens (or creates) the log `name`, handing every whole record to `apply` in order.
@@ -28,6 +29,7 @@ pub trait Journal: Sized + Send {
     /// True when the log holds no record.
     fn is_empty(&self) -> bool;
 }
+// ANCHOR_END: journal_trait
 
 impl Journal for Log {
     fn open(

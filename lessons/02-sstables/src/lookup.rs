@@ -12,11 +12,13 @@ use rkv_contract::{Result, Stats};
 
 use crate::Table;
 
+// ANCHOR: lookup_trait
 /// A way to find a key in a stack of tables.
 pub trait Lookup<T: Table>: Default + Send {
     /// The state of `key` in the newest of `tables` (newest first) that mentions it.
     fn find(&self, tables: &[Arc<T>], key: &[u8], stats: &mut Stats) -> Result<Option<Value>>;
 }
+// ANCHOR_END: lookup_trait
 
 // ANCHOR: newest_first
 /// Probes the tables one by one, newest first, and stops at the first that knows the key.

@@ -71,15 +71,11 @@ impl Table for ScanTable {
         let mut written = HEADER_LEN;
         for entry in entries {
             let (key, value) = entry?;
-            if summary.entries == 0 {
-                summary.smallest = key.clone();
-            }
             record.clear();
             encode_record(&key, &value, &mut record);
             out.write_all(&record).at(path)?;
             written += record.len() as u64;
-            summary.entries += 1;
-            summary.largest = key;
+            summary.add(&key, &value);
         }
         out.write_all(&summary.entries.to_le_bytes()).at(path)?;
         out.write_all(&FOOTER_MAGIC).at(path)?;
@@ -218,7 +214,7 @@ impl ScanTable {
         };
         let mut records = self.records();
         while let Some(record) = records.next() {
-            let (key, _) = record?;
+            let (key, value) = record?;
             if summary.entries > 0 && key <= summary.largest {
                 return Err(Error::corruption(
                     &self.path,
@@ -226,11 +222,7 @@ impl ScanTable {
                     "keys are not in ascending order",
                 ));
             }
-            if summary.entries == 0 {
-                summary.smallest = key.clone();
-            }
-            summary.largest = key;
-            summary.entries += 1;
+            summary.add(&key, &value);
         }
         Ok(summary)
     }

@@ -81,6 +81,7 @@ impl<T: Table, L: Lookup<T>, J: Journal> LsmStore<T, L, J> {
         self.memtable.bytes()
     }
 
+    // ANCHOR: write
     /// Logs the write, applies it, and flushes the memtable once it is full.
     fn write(&mut self, key: &[u8], value: Value) -> Result<()> {
         self.stats.disk_bytes_written += self.journal.append(key, &value)?;
@@ -90,6 +91,7 @@ impl<T: Table, L: Lookup<T>, J: Journal> LsmStore<T, L, J> {
         }
         Ok(())
     }
+    // ANCHOR_END: write
 
     /// Writes `entries` as table number `number` and fsyncs it; returns what was written.
     /// (The directory entry is made durable by the caller's next `dir.sync()`.)
@@ -378,12 +380,14 @@ impl<T: Table, L: Lookup<T>, J: Journal> KvStore for LsmStore<T, L, J> {
         for (number, table) in self.table_numbers.iter().zip(&self.tables) {
             let summary = table.summary();
             report.push_str(&format!(
-                "\n  {} entries={} keys=[{} .. {}] bytes={}",
+                "\n  {} entries={} keys=[{} .. {}] file_bytes={} data_bytes={} ratio={:.2}",
                 file_name(*number, "sst"),
                 summary.entries,
                 summary.smallest.escape_ascii(),
                 summary.largest.escape_ascii(),
                 summary.file_bytes,
+                summary.data_bytes,
+                summary.file_bytes as f64 / summary.data_bytes.max(1) as f64,
             ));
         }
         Ok(report)

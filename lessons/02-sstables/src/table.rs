@@ -49,6 +49,21 @@ pub struct TableSummary {
     pub largest: Vec<u8>,
     /// Size of the file in bytes.
     pub file_bytes: u64,
+    /// Bytes of keys and values the entries hold, before any encoding: the size a user would
+    /// guess. `file_bytes / data_bytes` shows what the format costs, or saves.
+    pub data_bytes: u64,
+}
+
+impl TableSummary {
+    /// Counts one more entry, which must come after every entry counted so far.
+    pub fn add(&mut self, key: &[u8], value: &Value) {
+        if self.entries == 0 {
+            self.smallest = key.to_vec();
+        }
+        self.largest = key.to_vec();
+        self.entries += 1;
+        self.data_bytes += (key.len() + value.as_live().map_or(0, <[u8]>::len)) as u64;
+    }
 }
 
 // ANCHOR: table_trait

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
+// ANCHOR: suite
 fn tiny_memtable() -> rkv_02_sstables::Options {
     rkv_02_sstables::Options {
         memtable_bytes: 512,
@@ -16,3 +17,4 @@ rkv_contract::conformance_suite!(
     binary = env!("CARGO_BIN_EXE_rkv-02-sstables"),
     cli_args = &["--set", "memtable_bytes=2048"],
 );
+// ANCHOR_END: suite

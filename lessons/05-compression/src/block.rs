@@ -1,0 +1,293 @@
+//! Reading a data block: binary search over the restart points, then a short scan.
+//!
+//! The restart points are the only keys in a block that can be read without reading the entry
+//! before them, so a lookup binary-searches them for the last one at or before the key, then
+//! decodes forward — at most `restart_interval` entries — until it reaches or passes the key.
+//!
+//! Every length and offset comes from the file, so every one is checked before it is used: a
+//! corrupt block gives an error message (turned into `Error::Corruption` with the file and the
+//! block's offset by the caller), never a panic or an out-of-bounds read.
+
+use std::cmp::Ordering;
+
+use rkv_01_basic_store::Value;
+use rkv_contract::Stats;
+
+use crate::block_builder::{KIND_DELETE, KIND_PUT};
+use crate::varint;
+
+/// A decoded (decompressed) block, checked enough to be read safely.
+#[derive(Debug)]
+pub struct Block {
+    /// The whole block, trailer included.
+    data: Vec<u8>,
+    /// Where the entries end and the restart offsets begin.
+    entries_end: usize,
+    /// Number of restart points.
+    restarts: usize,
+}
+
+/// A reason a block is corrupt.
+pub type BlockError = String;
+
+impl Block {
+    /// Checks the trailer of `data` and wraps it.
+    pub fn new(data: Vec<u8>) -> Result<Block, BlockError> {
+        let len = data.len();
+        if len < 4 {
+            return Err(format!("block of {len} bytes has no restart count"));
+        }
+        let restarts = read_u32(&data, len - 4) as usize;
+        let entries_end = restarts
+            .checked_mul(4)
+            .and_then(|bytes| (len - 4).checked_sub(bytes))
+            .ok_or_else(|| format!("{restarts} restart points do not fit in {len} bytes"))?;
+        let block = Block {
+            data,
+            entries_end,
+            restarts,
+        };
+        let mut previous = None;
+        for i in 0..restarts {
+            let offset = block.restart(i);
+            if offset >= entries_end || previous.is_some_and(|p| offset <= p) {
+                return Err(format!(
+                    "restart point {i} at {offset} is out of order or range"
+                ));
+            }
+            previous = Some(offset);
+        }
+        if (restarts == 0) != (entries_end == 0) || (restarts > 0 && block.restart(0) != 0) {
+            return Err("restart points do not start at the first entry".into());
+        }
+        Ok(block)
+    }
+
+    fn restart(&self, i: usize) -> usize {
+        read_u32(&self.data, self.entries_end + 4 * i) as usize
+    }
+
+    /// Decodes the entry at `offset`, whose predecessor's key is in `key`; replaces `key` with
+    /// this entry's key and returns the value and the next entry's offset.
+    fn entry(&self, offset: usize, key: &mut Vec<u8>) -> Result<(Value, usize), BlockError> {
+        let bad = |what: &str| format!("entry at block offset {offset}: {what}");
+        let entries = &self.data[..self.entries_end];
+        let mut at = offset;
+        let mut number = || -> Result<usize, BlockError> {
+            let (value, used) = entries
+                .get(at..)
+                .and_then(varint::get)
+                .ok_or_else(|| bad("truncated length"))?;
+            at += used;
+            usize::try_from(value).map_err(|_| bad("length too large"))
+        };
+        let shared = number()?;
+        let unshared = number()?;
+        let value_len = number()?;
+        let kind = *entries.get(at).ok_or_else(|| bad("truncated kind"))?;
+        at += 1;
+        if shared > key.len() {
+            return Err(bad("shares more bytes than the previous key has"));
+        }
+        let suffix_end = at.checked_add(unshared).filter(|&e| e <= entries.len());
+        let suffix_end = suffix_end.ok_or_else(|| bad("key runs past the entries"))?;
+        let value_end = suffix_end
+            .checked_add(value_len)
+            .filter(|&e| e <= entries.len());
+        let value_end = value_end.ok_or_else(|| bad("value runs past the entries"))?;
+        key.truncate(shared);
+        key.extend_from_slice(&entries[at..suffix_end]);
+        let value = match kind {
+            KIND_PUT => Value::Put(entries[suffix_end..value_end].to_vec()),
+            KIND_DELETE if value_len == 0 => Value::Tombstone,
+            _ => {
+                return Err(bad(&format!(
+                    "unknown kind {kind} or tombstone with a value"
+                )));
+            }
+        };
+        Ok((value, value_end))
+    }
+
+    /// The full key stored at restart point `i`.
+    fn restart_key(&self, i: usize) -> Result<Vec<u8>, BlockError> {
+        let mut key = Vec::new();
+        self.entry(self.restart(i), &mut key)?;
+        Ok(key)
+    }
+
+    /// The index of the last restart point whose key is `<= target` (0 if none is).
+    fn seek_restart(&self, target: &[u8], stats: &mut Stats) -> Result<usize, BlockError> {
+        let (mut low, mut high) = (0, self.restarts);
+        // Invariant: every restart before `low` has a key <= target (or low == 0); every restart
+        // from `high` on has a key > target.
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            stats.key_comparisons += 1;
+            if self.restart_key(mid)?.as_slice() <= target {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        Ok(low)
+    }
+
+    // ANCHOR: get
+    /// The state of `target` in this block, if the block mentions it.
+    pub fn get(&self, target: &[u8], stats: &mut Stats) -> Result<Option<Value>, BlockError> {
+        if self.restarts == 0 {
+            return Ok(None);
+        }
+        let restart = self.seek_restart(target, stats)?;
+        let mut offset = self.restart(restart);
+        let mut key = Vec::new();
+        while offset < self.entries_end {
+            let (value, next) = self.entry(offset, &mut key)?;
+            stats.records_read += 1;
+            stats.key_comparisons += 1;
+            match key.as_slice().cmp(target) {
+                Ordering::Less => offset = next,
+                Ordering::Equal => return Ok(Some(value)),
+                Ordering::Greater => break,
+            }
+        }
+        Ok(None)
+    }
+    // ANCHOR_END: get
+
+    /// Every entry with key `>= start`, in order.
+    pub fn entries_from(
+        self,
+        start: Option<&[u8]>,
+    ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Value), BlockError>> + use<>, BlockError>
+    {
+        let mut scratch = Stats::default();
+        let first = match start {
+            Some(start) if self.restarts > 0 => {
+                self.restart(self.seek_restart(start, &mut scratch)?)
+            }
+            _ => 0,
+        };
+        let start = start.map(<[u8]>::to_vec);
+        let mut cursor = BlockCursor {
+            block: self,
+            offset: first,
+            key: Vec::new(),
+            failed: false,
+        };
+        // Skip the few entries between the restart point and `start`.
+        let mut pending = None;
+        while let Some(item) = cursor.next() {
+            match (&item, &start) {
+                (Ok((key, _)), Some(start)) if key < start => continue,
+                _ => {
+                    pending = Some(item);
+                    break;
+                }
+            }
+        }
+        Ok(pending.into_iter().chain(cursor))
+    }
+}
+
+/// Walks a block's entries in order.
+struct BlockCursor {
+    block: Block,
+    offset: usize,
+    key: Vec<u8>,
+    failed: bool,
+}
+
+impl Iterator for BlockCursor {
+    type Item = Result<(Vec<u8>, Value), BlockError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.offset >= self.block.entries_end {
+            return None;
+        }
+        match self.block.entry(self.offset, &mut self.key) {
+            Ok((value, next)) => {
+                self.offset = next;
+                Some(Ok((self.key.clone(), value)))
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+fn read_u32(data: &[u8], at: usize) -> u32 {
+    let mut le = [0u8; 4];
+    le.copy_from_slice(&data[at..at + 4]);
+    u32::from_le_bytes(le)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block_builder::BlockBuilder;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn build(entries: &BTreeMap<Vec<u8>, Option<Vec<u8>>>, interval: usize) -> Block {
+        let mut builder = BlockBuilder::new(interval);
+        for (k, v) in entries {
+            builder.add(k, &v.clone().map_or(Value::Tombstone, Value::Put));
+        }
+        Block::new(builder.finish()).unwrap()
+    }
+
+    #[test]
+    fn shared_prefixes_are_stored_once() {
+        let mut builder = BlockBuilder::new(16);
+        for suffix in b'a'..=b'p' {
+            let mut key = b"user:000123:field-".to_vec();
+            key.push(suffix);
+            builder.add(&key, &Value::Put(vec![]));
+        }
+        let block = builder.finish();
+        // 16 keys of 19 bytes: the first in full, the others only their last byte; each entry
+        // has 4 bytes of lengths and kind; the trailer is one restart offset and the count.
+        assert_eq!(block.len(), (4 + 19) + 15 * (4 + 1) + 8);
+    }
+
+    proptest! {
+        #[test]
+        fn finds_every_key_and_no_other(
+            entries in prop::collection::btree_map(
+                prop::collection::vec(0u8..4, 0..6),
+                prop::option::of(prop::collection::vec(any::<u8>(), 0..8)),
+                0..60),
+            probes in prop::collection::vec(prop::collection::vec(0u8..4, 0..6), 0..30),
+            interval in 1usize..20,
+        ) {
+            let block = build(&entries, interval);
+            let mut stats = Stats::default();
+            for (k, v) in &entries {
+                let want = v.clone().map_or(Value::Tombstone, Value::Put);
+                prop_assert_eq!(block.get(k, &mut stats).unwrap(), Some(want));
+            }
+            for probe in &probes {
+                let want = entries.get(probe).map(|v| v.clone().map_or(Value::Tombstone, Value::Put));
+                prop_assert_eq!(block.get(probe, &mut stats).unwrap(), want);
+                let from: Vec<_> = build(&entries, interval).entries_from(Some(probe)).unwrap()
+                    .map(|e| e.unwrap().0).collect();
+                let want: Vec<_> = entries.range(probe.clone()..).map(|(k, _)| k.clone()).collect();
+                prop_assert_eq!(from, want);
+            }
+        }
+
+        #[test]
+        fn garbage_never_panics(data in prop::collection::vec(any::<u8>(), 0..200), probe in prop::collection::vec(any::<u8>(), 0..4)) {
+            if let Ok(block) = Block::new(data) {
+                let _ = block.get(&probe, &mut Stats::default());
+                if let Ok(iter) = block.entries_from(None) {
+                    for _ in iter {}
+                }
+            }
+        }
+    }
+}
