@@ -1,0 +1,356 @@
+//! Lesson 03's table format: lesson 02's sorted records, followed by an index of where each
+//! record starts.
+//!
+//! The records are exactly those of lesson 02 (and of the log: lesson 01's
+//! [`encode_record`]). What is new is the **offsets array** after them — the byte offset of
+//! every record, in key order — and a footer that says where that array starts. With it, record
+//! number `i` can be reached directly, and a lookup can binary-search instead of reading from the
+//! start ([`search`](crate::search)).
+//!
+//! ## Layout
+//!
+//! All integers are little-endian; `n` is the number of entries.
+//!
+//! ```text
+//! offset            size  field
+//! 0                 8     magic "RKV-IDX\0"
+//! 8                 4     version u32 (= 1)
+//! 12                …     n records, ascending unique keys, back to back:
+//!                           kind u8 (1 = put, 2 = delete) | key_len u32 | value_len u32
+//!                           | key (key_len bytes) | value (value_len bytes)
+//! index_start       8·n   offsets array: u64 offset of record 0, record 1, …, record n-1
+//! len - 24          8     entries u64 (= n)
+//! len - 16          8     index_start u64
+//! len - 8           8     footer magic "RKV-IEND"
+//! ```
+//!
+//! The header's magic differs from lesson 02's `RKV-SST\0`, so either lesson opening the other's
+//! table fails with [`Error::Format`] instead of misreading it. The footer sits at a fixed
+//! distance from the end, which is how a reader finds the index without reading the records.
+//!
+//! ## What `open` checks
+//!
+//! Opening a table reads the header, the footer and the whole offsets array — nothing of the
+//! records but the first and the last key (for [`TableSummary`]). Before the array is trusted:
+//! - the footer must describe an array of exactly `8·n` bytes ending where the footer begins;
+//! - the first record must start right after the header;
+//! - offsets must ascend, and each record's *span* (from its offset to the next one, or to the
+//!   array for the last record) must hold at least a record's fixed part and at most the largest
+//!   record the contract allows.
+//!
+//! A span check is what makes every later read safe: a length read from the file is compared
+//! with its span before anything is allocated, so a garbage length is [`Error::Corruption`] naming
+//! the file and offset, never a huge allocation or a read past the record. What `open` cannot see
+//! without reading every record is a key changed in place so that the keys no longer ascend;
+//! binary search would then answer "absent" for a key that is there. Scans check the order as
+//! they go, and lesson 06's checksums catch changed bytes everywhere.
+//!
+//! ## Why the whole array stays in memory
+//!
+//! `open` has to read every offset to check it, and once read, keeping it costs 8 bytes per entry
+//! and saves a read per probe step. That is cheap for one table of 100 000 keys (800 KB) and too
+//! dear for a store of a billion keys (8 GB of RAM). Lesson 05 keeps one index entry per block of
+//! records instead — a *sparse* index.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use rkv_01_basic_store::Value;
+use rkv_01_basic_store::wal::{RECORD_HEADER_LEN, encode_record};
+use rkv_02_sstables::{NoOptions, Table, TableEntry, TableIter, TableSummary};
+use rkv_contract::{Error, IoContext, MAX_KEY_BYTES, MAX_VALUE_BYTES, Result, Stats};
+
+use crate::cursor::Cursor;
+use crate::search::Position;
+
+// ANCHOR: constants
+/// First eight bytes of a lesson-03 table.
+pub const MAGIC: [u8; 8] = *b"RKV-IDX\0";
+/// Version of this format.
+pub const VERSION: u32 = 1;
+/// Last eight bytes of a lesson-03 table.
+pub const FOOTER_MAGIC: [u8; 8] = *b"RKV-IEND";
+/// Header length: magic and version.
+pub const HEADER_LEN: u64 = 12;
+/// Footer length: entry count, offset of the offsets array, magic.
+pub const FOOTER_LEN: u64 = 24;
+/// Width of one entry of the offsets array.
+pub const OFFSET_LEN: u64 = 8;
+/// The largest record the contract allows: fixed part, largest key, largest value.
+pub const MAX_RECORD_BYTES: u64 = (RECORD_HEADER_LEN + MAX_KEY_BYTES + MAX_VALUE_BYTES) as u64;
+// ANCHOR_END: constants
+
+// ANCHOR: struct
+/// An open lesson-03 table: the file, and the offset of every record in it.
+#[derive(Debug)]
+pub struct IndexedTable {
+    /// Held open for the table's life; read only with positioned reads (`pread`), so readers
+    /// never share a file cursor.
+    pub(crate) file: File,
+    /// The file, for error messages.
+    pub(crate) path: PathBuf,
+    /// Offset of every record, in key order; checked at open (see the module docs).
+    pub(crate) offsets: Vec<u64>,
+    /// Where the records end and the offsets array begins.
+    pub(crate) records_end: u64,
+    /// Entries and key range.
+    summary: TableSummary,
+}
+// ANCHOR_END: struct
+
+impl Table for IndexedTable {
+    type Options = NoOptions;
+
+    // ANCHOR: write
+    fn write(
+        file: &mut File,
+        path: &Path,
+        entries: &mut dyn Iterator<Item = Result<TableEntry>>,
+        _options: &NoOptions,
+    ) -> Result<TableSummary> {
+        let mut out = BufWriter::new(file);
+        let mut summary = TableSummary::default();
+        let mut offsets = Vec::new();
+        let mut record = Vec::new();
+        out.write_all(&MAGIC).at(path)?;
+        out.write_all(&VERSION.to_le_bytes()).at(path)?;
+        let mut written = HEADER_LEN;
+        for entry in entries {
+            let (key, value) = entry?;
+            offsets.push(written);
+            record.clear();
+            encode_record(&key, &value, &mut record);
+            out.write_all(&record).at(path)?;
+            written += record.len() as u64;
+            summary.add(&key, &value);
+        }
+        // The index: where every record starts, then the footer that finds the index.
+        let index_start = written;
+        for offset in &offsets {
+            out.write_all(&offset.to_le_bytes()).at(path)?;
+        }
+        out.write_all(&summary.entries.to_le_bytes()).at(path)?;
+        out.write_all(&index_start.to_le_bytes()).at(path)?;
+        out.write_all(&FOOTER_MAGIC).at(path)?;
+        out.flush().at(path)?;
+        summary.file_bytes = index_start + summary.entries * OFFSET_LEN + FOOTER_LEN;
+        Ok(summary)
+    }
+    // ANCHOR_END: write
+
+    // ANCHOR: open
+    fn open(path: &Path, _options: &NoOptions) -> Result<Self> {
+        let file = File::open(path).at(path)?;
+        let len = file.metadata().at(path)?.len();
+        check_header(&file, path, len)?;
+        let (entries, index_start) = read_footer(&file, path, len)?;
+        let records_end = index_start;
+        let offsets = read_offsets(&file, path, entries, index_start)?;
+        let mut table = IndexedTable {
+            file,
+            path: path.to_path_buf(),
+            offsets,
+            records_end,
+            summary: TableSummary {
+                entries,
+                file_bytes: len,
+                // Every record is its fixed part plus its key and value bytes.
+                data_bytes: records_end - HEADER_LEN - entries * RECORD_HEADER_LEN as u64,
+                ..TableSummary::default()
+            },
+        };
+        if entries > 0 {
+            // Opening is not a lookup: this work is not counted in the store's stats.
+            let mut uncounted = Stats::default();
+            table.summary.smallest = table.read_key(0, &mut uncounted)?;
+            table.summary.largest = table.read_key(table.offsets.len() - 1, &mut uncounted)?;
+        }
+        Ok(table)
+    }
+    // ANCHOR_END: open
+
+    // ANCHOR: get
+    fn get(&self, key: &[u8], stats: &mut Stats) -> Result<Option<Value>> {
+        match self.search(key, stats)? {
+            Position::Hit(index) => {
+                let (_, value) = self.read_entry(index, stats)?;
+                Ok(Some(value))
+            }
+            Position::Miss(_) => Ok(None),
+        }
+    }
+    // ANCHOR_END: get
+
+    // ANCHOR: range
+    fn range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<TableIter<'_>> {
+        // The same binary search finds where the range begins and ends; the records between
+        // are then read in order, many per read. (A scan's searches are not counted in stats:
+        // the trait's `range` has no counters to add to.)
+        let mut uncounted = Stats::default();
+        let first = match start {
+            Some(start) => self.search(start, &mut uncounted)?.index(),
+            None => 0,
+        };
+        let last = match end {
+            Some(end) => self.search(end, &mut uncounted)?.index(),
+            None => self.offsets.len(),
+        };
+        Ok(Box::new(Cursor::new(self, first, last.max(first))))
+    }
+    // ANCHOR_END: range
+
+    fn summary(&self) -> &TableSummary {
+        &self.summary
+    }
+}
+
+impl IndexedTable {
+    /// Number of entries, tombstones included.
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// True for a table without entries.
+    pub fn is_empty(&self) -> bool {
+        self.offsets.is_empty()
+    }
+
+    /// The bytes of the file that record `index` occupies: from its offset to the next record's
+    /// (or to the offsets array, for the last record). Open checked it is a sane size.
+    pub(crate) fn span(&self, index: usize) -> (u64, u64) {
+        let start = self.offsets[index];
+        let end = self
+            .offsets
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.records_end);
+        (start, end - start)
+    }
+
+    /// Reads exactly `buf.len()` bytes at `offset`, counting one block read.
+    pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8], stats: &mut Stats) -> Result<()> {
+        self.file.read_exact_at(buf, offset).at(&self.path)?;
+        stats.blocks_read += 1;
+        stats.bytes_read += buf.len() as u64;
+        Ok(())
+    }
+}
+
+/// Refuses a file that is not a lesson-03 table.
+fn check_header(file: &File, path: &Path, len: u64) -> Result<()> {
+    let mut header = [0u8; HEADER_LEN as usize];
+    // A file shorter than the header is not one of ours either: compare what there is.
+    let present = len.min(HEADER_LEN) as usize;
+    file.read_exact_at(&mut header[..present], 0).at(path)?;
+    if present < header.len() || header[..8] != MAGIC || header[8..] != VERSION.to_le_bytes() {
+        return Err(Error::Format {
+            file: path.to_path_buf(),
+            expected: format!("an rkv lesson-03 indexed table (RKV-IDX version {VERSION})"),
+            found: format!(
+                "a file starting with \"{}\"",
+                header[..present].escape_ascii()
+            ),
+        });
+    }
+    Ok(())
+}
+
+// ANCHOR: read_footer
+/// Reads the footer; returns the entry count and where the offsets array starts, once both are
+/// known to fit the file.
+fn read_footer(file: &File, path: &Path, len: u64) -> Result<(u64, u64)> {
+    if len < HEADER_LEN + FOOTER_LEN {
+        return Err(Error::corruption(
+            path,
+            len,
+            "table is shorter than header and footer",
+        ));
+    }
+    let footer_start = len - FOOTER_LEN;
+    let mut footer = [0u8; FOOTER_LEN as usize];
+    file.read_exact_at(&mut footer, footer_start).at(path)?;
+    if footer[16..] != FOOTER_MAGIC {
+        return Err(Error::corruption(
+            path,
+            footer_start + 16,
+            "footer magic missing (a truncated table?)",
+        ));
+    }
+    let entries = u64_at(&footer, 0);
+    let index_start = u64_at(&footer, 8);
+    // The array must fill exactly the space between the records and the footer. Checked in
+    // u64 with overflow checks: both numbers come from the file.
+    let fits = index_start >= HEADER_LEN
+        && entries
+            .checked_mul(OFFSET_LEN)
+            .and_then(|bytes| bytes.checked_add(index_start))
+            == Some(footer_start);
+    if !fits {
+        return Err(Error::corruption(
+            path,
+            footer_start,
+            format!(
+                "footer says {entries} entries with the offsets array at {index_start}, \
+                 which does not fit a {len}-byte table"
+            ),
+        ));
+    }
+    Ok((entries, index_start))
+}
+// ANCHOR_END: read_footer
+
+// ANCHOR: read_offsets
+/// Reads the offsets array and checks that it describes records that tile the bytes between the
+/// header and the array, each of a size a record can have.
+fn read_offsets(file: &File, path: &Path, entries: u64, index_start: u64) -> Result<Vec<u64>> {
+    // The footer check bounds this by the file's size.
+    let mut bytes = vec![0u8; (entries * OFFSET_LEN) as usize];
+    file.read_exact_at(&mut bytes, index_start).at(path)?;
+    let offsets: Vec<u64> = bytes
+        .chunks_exact(OFFSET_LEN as usize)
+        .map(|chunk| u64_at(chunk, 0))
+        .collect();
+    // Each record ends where the next begins; the last one where the array begins.
+    let ends = offsets.iter().skip(1).copied().chain([index_start]);
+    for (i, (&start, end)) in offsets.iter().zip(ends).enumerate() {
+        let at = index_start + i as u64 * OFFSET_LEN;
+        if i == 0 && start != HEADER_LEN {
+            return Err(Error::corruption(
+                path,
+                at,
+                format!("first record at {start}, not right after the {HEADER_LEN}-byte header"),
+            ));
+        }
+        // A span below a record's fixed part also catches offsets that do not ascend.
+        let span = end.saturating_sub(start);
+        if span < RECORD_HEADER_LEN as u64 || span > MAX_RECORD_BYTES {
+            return Err(Error::corruption(
+                path,
+                at,
+                format!(
+                    "record {i} at {start} spans {start}..{end}: offsets must ascend, each \
+                     record {RECORD_HEADER_LEN} to {MAX_RECORD_BYTES} bytes, inside \
+                     {HEADER_LEN}..{index_start}"
+                ),
+            ));
+        }
+    }
+    if offsets.is_empty() && index_start != HEADER_LEN {
+        return Err(Error::corruption(
+            path,
+            index_start,
+            format!("no entries, yet records fill {HEADER_LEN}..{index_start}"),
+        ));
+    }
+    Ok(offsets)
+}
+// ANCHOR_END: read_offsets
+
+/// The little-endian u64 at `at` of `bytes` (which the caller sized to hold it).
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let mut le = [0u8; 8];
+    le.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(le)
+}
