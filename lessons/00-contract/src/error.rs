@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// The result type of every fallible rkv operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+// ANCHOR: error
 /// Everything that can go wrong in a store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -66,6 +67,7 @@ pub enum Error {
     #[error("{0} is not supported by this stage")]
     Unsupported(&'static str),
 }
+// ANCHOR_END: error
 
 impl Error {
     /// An I/O error on `path`.

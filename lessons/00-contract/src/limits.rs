@@ -7,11 +7,13 @@
 
 use crate::{Error, Result};
 
+// ANCHOR: limits
 /// The largest key any stage accepts, in bytes (64 KiB).
 pub const MAX_KEY_BYTES: usize = 64 * 1024;
 
 /// The largest value any stage accepts, in bytes (16 MiB).
 pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+// ANCHOR_END: limits
 
 /// Refuses a key longer than [`MAX_KEY_BYTES`].
 pub fn check_key(key: &[u8]) -> Result<()> {

@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use crate::{Error, Result};
 
+// ANCHOR: sync_mode
 /// When a write counts as acknowledged.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SyncMode {
@@ -20,6 +21,7 @@ pub enum SyncMode {
     #[default]
     Never,
 }
+// ANCHOR_END: sync_mode
 
 impl FromStr for SyncMode {
     type Err = Error;
@@ -45,6 +47,7 @@ impl fmt::Display for SyncMode {
     }
 }
 
+// ANCHOR: store_options
 /// The options of one stage.
 pub trait StoreOptions: Default + Clone + fmt::Debug + Send + 'static {
     /// The durability promised for each write.
@@ -61,3 +64,4 @@ pub trait StoreOptions: Default + Clone + fmt::Debug + Send + 'static {
         ))
     }
 }
+// ANCHOR_END: store_options

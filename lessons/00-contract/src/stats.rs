@@ -30,6 +30,7 @@ macro_rules! counters {
     };
 }
 
+// ANCHOR: counters
 counters! {
     /// `put` calls.
     puts,
@@ -64,6 +65,7 @@ counters! {
     /// Bytes the store wrote to disk (log, tables, manifest), for write amplification.
     disk_bytes_written,
 }
+// ANCHOR_END: counters
 
 impl Stats {
     /// Bytes written to disk per byte the user wrote; `None` before any user write.

@@ -4,13 +4,16 @@ use std::path::Path;
 
 use crate::{Error, Result, Stats, StoreOptions};
 
+// ANCHOR: entry
 /// One key and its value, as a scan yields them.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
 /// An ordered stream of live entries. Each item may fail (a read error, a corrupt block), and the
 /// stream may borrow the store.
 pub type Scan<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
+// ANCHOR_END: entry
 
+// ANCHOR: kv_store
 /// An ordered, durable map from byte strings to byte strings, kept in a directory.
 ///
 /// The methods take `&mut self`: a stage that is a single-threaded teaching store need not pay for
@@ -55,3 +58,4 @@ pub trait KvStore: Sized {
     /// A human-readable report of the store's files and memory, one item per line.
     fn inspect(&mut self) -> Result<String>;
 }
+// ANCHOR_END: kv_store

@@ -16,6 +16,9 @@ use rkv_contract::{Error, IoContext, Result};
 /// Name of the lock file inside the data directory.
 pub const LOCK_FILE: &str = "LOCK";
 
+/// Extra tries, 5 ms apart, before a busy lock is reported as held (at most 100 ms in all).
+const LOCK_ATTEMPTS: u32 = 20;
+
 /// An open, exclusively locked data directory.
 #[derive(Debug)]
 pub struct DataDir {
@@ -26,6 +29,7 @@ pub struct DataDir {
 }
 
 impl DataDir {
+    // ANCHOR: lock
     /// Creates `path` (mode 0700) if needed and locks it, or fails with [`Error::Locked`].
     pub fn open(path: &Path) -> Result<Self> {
         if !path.exists() {
@@ -43,20 +47,32 @@ impl DataDir {
             .truncate(false)
             .open(&lock_path)
             .at(&lock_path)?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(Error::Locked {
-                    dir: path.to_path_buf(),
-                });
+        // A lock that is busy for a few milliseconds may not belong to another store at all: a
+        // process that forks a child (to run a command) hands the child copies of its open files
+        // until the child's `exec` closes them, and a lock lives as long as any copy. So a busy
+        // lock is tried again a few times before it counts as held.
+        let mut attempts = 0;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if attempts < LOCK_ATTEMPTS => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(Error::Locked {
+                        dir: path.to_path_buf(),
+                    });
+                }
+                Err(TryLockError::Error(e)) => return Err(Error::io(lock_path, e)),
             }
-            Err(TryLockError::Error(e)) => return Err(Error::io(lock_path, e)),
         }
         Ok(DataDir {
             path: path.to_path_buf(),
             _lock: lock,
         })
     }
+    // ANCHOR_END: lock
 
     /// The directory's path.
     pub fn path(&self) -> &Path {
@@ -134,8 +150,10 @@ impl DataDir {
     }
 }
 
+// ANCHOR: private
 fn private_options() -> OpenOptions {
     let mut options = OpenOptions::new();
     options.mode(0o600);
     options
 }
+// ANCHOR_END: private

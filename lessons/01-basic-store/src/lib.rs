@@ -115,6 +115,7 @@ impl KvStore for Store {
     }
     // ANCHOR_END: write
 
+    // ANCHOR: read
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.stats.gets += 1;
         Ok(self
@@ -132,6 +133,7 @@ impl KvStore for Store {
             .filter_map(|(key, value)| Some(Ok((key.to_vec(), value.as_live()?.to_vec()))));
         Ok(Box::new(live))
     }
+    // ANCHOR_END: read
 
     fn flush(&mut self) -> Result<()> {
         self.log.sync()

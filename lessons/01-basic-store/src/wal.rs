@@ -80,6 +80,7 @@ pub struct Log {
 }
 
 impl Log {
+    // ANCHOR: log_open
     /// Opens (or creates) the log `name` in `dir`, handing every whole record to `apply` in the
     /// order written, and drops a torn tail.
     pub fn open(
@@ -114,6 +115,7 @@ impl Log {
         }
         Ok(log)
     }
+    // ANCHOR_END: log_open
 
     /// Writes the header into an empty log (or one whose header was itself torn).
     fn start_fresh(&mut self, created: bool, dir: &DataDir) -> Result<()> {

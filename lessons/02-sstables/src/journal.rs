@@ -2,6 +2,12 @@
 //!
 //! The orchestration appends to a log and replays it; lesson 01's [`Log`] does that. Lesson 06
 //! puts a checksum on every record, so the log, too, is a type parameter of the store.
+//!
+//! The journal also decides how the store's other bookkeeping file, `TABLES`
+//! ([`table_list`](crate::table_list)), is protected on disk: lesson 01's log adds nothing, and
+//! lesson 06 appends a checksum to it as well. A flipped bit in `TABLES` could otherwise make
+//! `open` delete a log that still matters or open the wrong table, so it must be guarded exactly
+//! as well as the log is — and by the same lesson.
 
 use rkv_01_basic_store::{DataDir, Log, Value};
 use rkv_contract::{Result, SyncMode};
@@ -28,6 +34,22 @@ pub trait Journal: Sized + Send {
 
     /// True when the log holds no record.
     fn is_empty(&self) -> bool;
+
+    // ANCHOR: list_seal
+    /// Version written in the `TABLES` file. A journal that seals the list differently uses
+    /// another, so that one stage refuses another's list with `Error::Format`.
+    const LIST_VERSION: u32 = 1;
+
+    /// Protects the complete bytes of a new `TABLES` file before they are written. The default
+    /// adds nothing.
+    fn seal_list(_bytes: &mut Vec<u8>) {}
+
+    /// Checks what [`seal_list`](Journal::seal_list) added to `bytes` and returns the bytes it
+    /// protects, or says what is wrong. The default trusts them.
+    fn open_list(bytes: &[u8]) -> Result<&[u8], String> {
+        Ok(bytes)
+    }
+    // ANCHOR_END: list_seal
 }
 // ANCHOR_END: journal_trait
 

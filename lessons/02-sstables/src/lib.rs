@@ -24,7 +24,8 @@
 //! - [`table`] — the [`Table`] trait, the seam for table formats; [`scan_table`] is this
 //!   lesson's format: sorted records and a footer, **no index**;
 //! - [`lookup`] — the [`Lookup`] trait, the seam for search strategies; [`NewestFirst`] here;
-//! - [`journal`] — the [`Journal`] trait, the seam for the log format (lesson 01's log here);
+//! - [`journal`] — the [`Journal`] trait, the seam for the log format and for how `TABLES` is
+//!   protected on disk (lesson 01's log, and no protection, here);
 //! - [`merge`] — the streaming k-way merge iterator;
 //! - [`table_list`] — the `TABLES` file that makes flushes and compactions atomic.
 //!

@@ -151,7 +151,7 @@ impl<T: Table, L: Lookup<T>, J: Journal> LsmStore<T, L, J> {
         drop(retired);
         let mut live = self.listed_tables();
         live.push(table_number);
-        self.stats.disk_bytes_written += table_list::replace(
+        self.stats.disk_bytes_written += table_list::replace::<J>(
             &self.dir,
             &TableList {
                 first_log: log_number,
@@ -203,7 +203,7 @@ impl<T: Table, L: Lookup<T>, J: Journal> KvStore for LsmStore<T, L, J> {
     fn open(path: &std::path::Path, options: Self::Options) -> Result<Self> {
         let dir = DataDir::open(path)?;
         dir.expect_only("rkv LSM (lessons 02-06)", is_lsm_file)?;
-        let list = table_list::read(&dir)?;
+        let list = table_list::read::<J>(&dir)?;
         let names = dir.list()?;
 
         // Leftovers of an interrupted flush or compaction: unlisted tables, a half-written list,
@@ -340,7 +340,7 @@ impl<T: Table, L: Lookup<T>, J: Journal> KvStore for LsmStore<T, L, J> {
         };
         self.tables = new_tables;
         let old_numbers = std::mem::replace(&mut self.table_numbers, new_numbers);
-        self.stats.disk_bytes_written += table_list::replace(
+        self.stats.disk_bytes_written += table_list::replace::<J>(
             &self.dir,
             &TableList {
                 first_log: self.journal_number,

@@ -91,6 +91,14 @@ pub trait Table: Sized + Send + Sync + Debug + 'static {
     /// The entries with `start <= key < end`, tombstones included, in order.
     fn range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<TableIter<'_>>;
 
+    /// The first entry with a key `>= start`, counting its work in `stats`. Lesson 07 finds the
+    /// newest version of a key this way; a format can answer it more cheaply than a full
+    /// `range` (and count what it read).
+    fn seek(&self, start: &[u8], stats: &mut Stats) -> Result<Option<TableEntry>> {
+        stats.records_read += 1;
+        self.range(Some(start), None)?.next().transpose()
+    }
+
     /// What the table holds.
     fn summary(&self) -> &TableSummary;
 }

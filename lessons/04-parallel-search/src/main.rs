@@ -1,3 +1,5 @@
+//! The `rkv-04-parallel-search` binary: lesson 04's store behind the shared CLI.
+
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+    rkv_cli::run::<rkv_04_parallel_search::Store>("rkv-04-parallel-search")
 }

@@ -8,7 +8,7 @@
 //! corrupt block gives an error message (turned into `Error::Corruption` with the file and the
 //! block's offset by the caller), never a panic or an out-of-bounds read.
 
-use std::cmp::Ordering;
+use std::sync::Arc;
 
 use rkv_01_basic_store::Value;
 use rkv_contract::Stats;
@@ -61,6 +61,11 @@ impl Block {
             return Err("restart points do not start at the first entry".into());
         }
         Ok(block)
+    }
+
+    /// Bytes of the decoded block: what it costs to keep it in memory.
+    pub fn size(&self) -> usize {
+        self.data.len()
     }
 
     fn restart(&self, i: usize) -> usize {
@@ -116,6 +121,7 @@ impl Block {
         Ok(key)
     }
 
+    // ANCHOR: seek_restart
     /// The index of the last restart point whose key is `<= target` (0 if none is).
     fn seek_restart(&self, target: &[u8], stats: &mut Stats) -> Result<usize, BlockError> {
         let (mut low, mut high) = (0, self.restarts);
@@ -132,10 +138,23 @@ impl Block {
         }
         Ok(low)
     }
+    // ANCHOR_END: seek_restart
 
     // ANCHOR: get
     /// The state of `target` in this block, if the block mentions it.
     pub fn get(&self, target: &[u8], stats: &mut Stats) -> Result<Option<Value>, BlockError> {
+        Ok(match self.seek(target, stats)? {
+            Some((key, value)) if key == target => Some(value),
+            _ => None,
+        })
+    }
+
+    /// The first entry with a key `>= target`, if the block has one.
+    pub fn seek(
+        &self,
+        target: &[u8],
+        stats: &mut Stats,
+    ) -> Result<Option<(Vec<u8>, Value)>, BlockError> {
         if self.restarts == 0 {
             return Ok(None);
         }
@@ -146,11 +165,10 @@ impl Block {
             let (value, next) = self.entry(offset, &mut key)?;
             stats.records_read += 1;
             stats.key_comparisons += 1;
-            match key.as_slice().cmp(target) {
-                Ordering::Less => offset = next,
-                Ordering::Equal => return Ok(Some(value)),
-                Ordering::Greater => break,
+            if key.as_slice() >= target {
+                return Ok(Some((key, value)));
             }
+            offset = next;
         }
         Ok(None)
     }
@@ -159,6 +177,16 @@ impl Block {
     /// Every entry with key `>= start`, in order.
     pub fn entries_from(
         self,
+        start: Option<&[u8]>,
+    ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Value), BlockError>> + use<>, BlockError>
+    {
+        Arc::new(self).shared_entries_from(start)
+    }
+
+    /// [`Block::entries_from`] for a block that may be shared (with a block cache): the
+    /// iterator holds one reference to the block.
+    pub fn shared_entries_from(
+        self: Arc<Self>,
         start: Option<&[u8]>,
     ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Value), BlockError>> + use<>, BlockError>
     {
@@ -178,7 +206,7 @@ impl Block {
         };
         // Skip the few entries between the restart point and `start`.
         let mut pending = None;
-        while let Some(item) = cursor.next() {
+        for item in cursor.by_ref() {
             match (&item, &start) {
                 (Ok((key, _)), Some(start)) if key < start => continue,
                 _ => {
@@ -193,7 +221,7 @@ impl Block {
 
 /// Walks a block's entries in order.
 struct BlockCursor {
-    block: Block,
+    block: Arc<Block>,
     offset: usize,
     key: Vec<u8>,
     failed: bool,
@@ -273,6 +301,11 @@ mod tests {
             for probe in &probes {
                 let want = entries.get(probe).map(|v| v.clone().map_or(Value::Tombstone, Value::Put));
                 prop_assert_eq!(block.get(probe, &mut stats).unwrap(), want);
+                let first_at_or_after = entries
+                    .range(probe.clone()..)
+                    .next()
+                    .map(|(k, v)| (k.clone(), v.clone().map_or(Value::Tombstone, Value::Put)));
+                prop_assert_eq!(block.seek(probe, &mut stats).unwrap(), first_at_or_after);
                 let from: Vec<_> = build(&entries, interval).entries_from(Some(probe)).unwrap()
                     .map(|e| e.unwrap().0).collect();
                 let want: Vec<_> = entries.range(probe.clone()..).map(|(k, _)| k.clone()).collect();

@@ -52,7 +52,7 @@ impl BlockBuilder {
 
     /// Appends an entry; `key` must sort after every key added before.
     pub fn add(&mut self, key: &[u8], value: &Value) {
-        let shared = if self.since_restart % self.restart_interval == 0 {
+        let shared = if self.since_restart.is_multiple_of(self.restart_interval) {
             // A restart point: store the whole key so a reader can start here.
             self.restarts.push(self.buf.len() as u32);
             self.since_restart = 0;
@@ -94,6 +94,7 @@ impl BlockBuilder {
         &self.last_key
     }
 
+    // ANCHOR: finish
     /// The finished block's bytes; the builder is empty again afterwards.
     pub fn finish(&mut self) -> Vec<u8> {
         let mut block = std::mem::take(&mut self.buf);
@@ -106,4 +107,5 @@ impl BlockBuilder {
         self.last_key.clear();
         block
     }
+    // ANCHOR_END: finish
 }

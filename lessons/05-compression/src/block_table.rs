@@ -17,12 +17,16 @@
 //! entry per *block*, not per key as in lesson 03, so a 4 KiB block of 100-byte values costs one
 //! index entry instead of about forty. A lookup binary-searches the index for the one block that
 //! can hold the key, reads and decompresses that block, and searches it ([`Block::get`]).
+//!
+//! Data blocks can come from a [`BlockCache`] instead of the disk: a store that wants one hands
+//! it to the table with [`BlockTable::with_cache`] (lesson 07 does; lessons 05 and 06 do not).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::marker::PhantomData;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rkv_01_basic_store::Value;
 use rkv_02_sstables::{Table, TableEntry, TableIter, TableSummary};
@@ -30,6 +34,7 @@ use rkv_contract::{Error, IoContext, MAX_KEY_BYTES, MAX_VALUE_BYTES, Result, Sta
 
 use crate::block::Block;
 use crate::block_builder::BlockBuilder;
+use crate::block_cache::BlockCache;
 use crate::frame::Frame;
 use crate::{BlockOptions, Codec, varint};
 
@@ -45,6 +50,7 @@ pub const MAX_DATA_BLOCK: usize = MAX_KEY_BYTES + MAX_VALUE_BYTES + (1 << 20) + 
 /// The largest decompressed index block a reader accepts (about two million blocks).
 pub const MAX_INDEX_BLOCK: usize = 64 << 20;
 
+// ANCHOR: handle
 /// Where a block lives in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockHandle {
@@ -68,6 +74,7 @@ impl BlockHandle {
         (used + rest == bytes.len()).then_some(BlockHandle { offset, size })
     }
 }
+// ANCHOR_END: handle
 
 /// An open block table, generic over how its blocks are framed.
 #[derive(Debug)]
@@ -80,6 +87,9 @@ pub struct BlockTable<F: Frame> {
     index: Vec<(Vec<u8>, BlockHandle)>,
     /// What the table holds.
     summary: TableSummary,
+    /// A cache of decoded data blocks and this table's id in it; `None` unless a store
+    /// supplies one ([`BlockTable::with_cache`]).
+    cache: Option<(u64, Arc<dyn BlockCache>)>,
     _frame: PhantomData<F>,
 }
 
@@ -213,6 +223,7 @@ impl<F: Frame> Table for BlockTable<F> {
                 file_bytes: len,
                 ..TableSummary::default()
             },
+            cache: None,
             _frame: PhantomData,
         };
         table.index = table.read_index(index_handle, footer_at)?;
@@ -247,12 +258,27 @@ impl<F: Frame> Table for BlockTable<F> {
         let Some(&(_, handle)) = self.index.get(position) else {
             return Ok(None); // beyond the table's largest key
         };
-        let block = self.read_block(handle, MAX_DATA_BLOCK, stats)?;
+        let block = self.read_data_block(handle, stats)?;
         block
             .get(key, stats)
             .map_err(|what| self.corrupt(handle, what))
     }
     // ANCHOR_END: get
+
+    fn seek(&self, start: &[u8], stats: &mut Stats) -> Result<Option<TableEntry>> {
+        let position = self.index.partition_point(|(last, _)| {
+            stats.key_comparisons += 1;
+            last.as_slice() < start
+        });
+        let Some(&(_, handle)) = self.index.get(position) else {
+            return Ok(None);
+        };
+        // The block's last key is >= start, so the answer is in this block.
+        let block = self.read_data_block(handle, stats)?;
+        block
+            .seek(start, stats)
+            .map_err(|what| self.corrupt(handle, what))
+    }
 
     fn range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<TableIter<'_>> {
         let first = match start {
@@ -277,6 +303,13 @@ impl<F: Frame> Table for BlockTable<F> {
 }
 
 impl<F: Frame> BlockTable<F> {
+    /// Puts `cache` in front of this table's data block reads; `table_id` names this table in
+    /// the cache and must differ from the id of every other table sharing it.
+    pub fn with_cache(mut self, table_id: u64, cache: Arc<dyn BlockCache>) -> Self {
+        self.cache = Some((table_id, cache));
+        self
+    }
+
     fn corrupt(&self, handle: BlockHandle, what: String) -> Error {
         Error::corruption(&self.path, handle.offset, what)
     }
@@ -313,6 +346,24 @@ impl<F: Frame> BlockTable<F> {
         Block::new(raw).map_err(|what| self.corrupt(handle, what))
     }
     // ANCHOR_END: read_block
+
+    // ANCHOR: read_data_block
+    /// Reads data block `handle` from the cache, if the table has one and it holds the block;
+    /// otherwise from disk, offering the block to the cache afterwards.
+    fn read_data_block(&self, handle: BlockHandle, stats: &mut Stats) -> Result<Arc<Block>> {
+        let Some((table_id, cache)) = &self.cache else {
+            return self.read_block(handle, MAX_DATA_BLOCK, stats).map(Arc::new);
+        };
+        if let Some(block) = cache.get(*table_id, handle.offset) {
+            stats.cache_hits += 1;
+            return Ok(block);
+        }
+        stats.cache_misses += 1;
+        let block = Arc::new(self.read_block(handle, MAX_DATA_BLOCK, stats)?);
+        cache.insert(*table_id, handle.offset, Arc::clone(&block));
+        Ok(block)
+    }
+    // ANCHOR_END: read_data_block
 
     /// Reads the index and checks that its handles tile the data region in order.
     fn read_index(
@@ -368,11 +419,14 @@ impl<F: Frame> BlockTable<F> {
     }
 }
 
+/// The entries of one decoded block, each possibly a reason the block is corrupt.
+type BlockEntries<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Value), String>> + Send + 'a>;
+
 /// Streams a table's entries in `[start, end)`, one block at a time.
 struct BlockTableIter<'a, F: Frame> {
     table: &'a BlockTable<F>,
     next_block: usize,
-    current: Option<Box<dyn Iterator<Item = Result<(Vec<u8>, Value), String>> + Send + 'a>>,
+    current: Option<BlockEntries<'a>>,
     start: Option<Vec<u8>>,
     end: Option<Vec<u8>>,
     done: bool,
@@ -404,10 +458,10 @@ impl<F: Frame> Iterator for BlockTableIter<'_, F> {
             self.next_block += 1;
             let loaded = self
                 .table
-                .read_block(handle, MAX_DATA_BLOCK, &mut Stats::default())
+                .read_data_block(handle, &mut Stats::default())
                 .and_then(|block| {
                     block
-                        .entries_from(self.start.as_deref())
+                        .shared_entries_from(self.start.as_deref())
                         .map_err(|what| self.table.corrupt(handle, what))
                 });
             match loaded {

@@ -46,6 +46,7 @@ impl Codec {
         }
     }
 
+    // ANCHOR: codec
     /// Compresses `raw`; `None` when this codec stores blocks raw or could not shrink this one.
     pub fn compress(self, raw: &[u8]) -> Option<Vec<u8>> {
         let packed = match self {
@@ -76,6 +77,7 @@ impl Codec {
         }
         Ok(raw)
     }
+    // ANCHOR_END: codec
 }
 
 impl FromStr for Codec {

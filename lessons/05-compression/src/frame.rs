@@ -8,6 +8,7 @@ use std::fmt::Debug;
 
 use rkv_contract::Stats;
 
+// ANCHOR: frame
 /// How blocks are protected on disk.
 pub trait Frame: Debug + Default + Clone + Send + Sync + 'static {
     /// Version written in the footer: tables of different frames cannot be confused.
@@ -34,3 +35,4 @@ impl Frame for Bare {
         Ok(framed)
     }
 }
+// ANCHOR_END: frame

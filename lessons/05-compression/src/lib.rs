@@ -35,12 +35,14 @@
 
 pub mod block;
 pub mod block_builder;
+pub mod block_cache;
 pub mod block_table;
 pub mod codec;
 pub mod frame;
 pub mod options;
 pub mod varint;
 
+pub use block_cache::BlockCache;
 pub use block_table::{BlockHandle, BlockTable};
 pub use codec::Codec;
 pub use frame::{Bare, Frame};
@@ -48,8 +50,10 @@ pub use options::BlockOptions;
 
 use rkv_02_sstables::{LsmOptions, LsmStore, NewestFirst};
 
+// ANCHOR: store
 /// Lesson 05's store: block tables without checksums.
 pub type Store = LsmStore<BlockTable<Bare>, NewestFirst>;
 
 /// Lesson 05's options.
 pub type Options = LsmOptions<BlockOptions>;
+// ANCHOR_END: store

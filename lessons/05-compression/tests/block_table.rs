@@ -80,6 +80,7 @@ fn every_codec_and_interval_round_trips() {
     }
 }
 
+// ANCHOR: one_block
 #[test]
 fn a_lookup_reads_one_block_and_compares_few_keys() {
     let dir = tempfile::tempdir().unwrap();
@@ -95,7 +96,9 @@ fn a_lookup_reads_one_block_and_compares_few_keys() {
     assert!(stats.key_comparisons <= 12 + 6 + 16, "{stats:?}");
     assert!(stats.bytes_decompressed > 0);
 }
+// ANCHOR_END: one_block
 
+// ANCHOR: shrinks
 #[test]
 fn compression_shrinks_repetitive_data() {
     let dir = tempfile::tempdir().unwrap();
@@ -112,6 +115,7 @@ fn compression_shrinks_repetitive_data() {
     assert!(lz4 < prefix / 2, "lz4 {lz4} vs prefix {prefix}");
     assert!(zstd < lz4, "zstd {zstd} vs lz4 {lz4}");
 }
+// ANCHOR_END: shrinks
 
 #[test]
 fn ranges_respect_bounds_across_blocks() {

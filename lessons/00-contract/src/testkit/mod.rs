@@ -1,5 +1,6 @@
 //! The conformance suite, the model test and the crash test — shared by every stage.
 //!
+// ANCHOR: usage
 //! A lesson runs all of them with one macro call in a test file:
 //!
 //! ```text
@@ -16,6 +17,7 @@
 //! The crash test runs the lesson's own binary (its `shell`), kills it with SIGKILL in the middle
 //! of writes, and checks that every acknowledged write is there after reopen; `cli_args` are
 //! extra arguments for that binary (say `&["--set", "memtable_bytes=4096"]`).
+// ANCHOR_END: usage
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

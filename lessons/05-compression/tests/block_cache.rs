@@ -1,0 +1,153 @@
+//! The block-cache seam: a table given a cache answers repeated reads from it, with the same
+//! results as without one; a table given none behaves exactly as before.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rkv_01_basic_store::Value;
+use rkv_02_sstables::Table;
+use rkv_05_compression::block::Block;
+use rkv_05_compression::{Bare, BlockCache, BlockOptions, BlockTable, Codec};
+use rkv_contract::Stats;
+
+type Tbl = BlockTable<Bare>;
+
+/// The simplest cache there is: keeps every block, forever.
+#[derive(Debug, Default)]
+struct KeepEverything {
+    blocks: Mutex<HashMap<(u64, u64), Arc<Block>>>,
+}
+
+impl BlockCache for KeepEverything {
+    fn get(&self, table: u64, offset: u64) -> Option<Arc<Block>> {
+        self.blocks.lock().unwrap().get(&(table, offset)).cloned()
+    }
+
+    fn insert(&self, table: u64, offset: u64, block: Arc<Block>) {
+        self.blocks.lock().unwrap().insert((table, offset), block);
+    }
+}
+
+fn entries(n: u32) -> BTreeMap<Vec<u8>, Value> {
+    (0..n)
+        .map(|i| {
+            let value = if i % 7 == 0 {
+                Value::Tombstone
+            } else {
+                Value::Put(format!("value-{i}-{}", "v".repeat((i % 50) as usize)).into_bytes())
+            };
+            (format!("key:{i:06}").into_bytes(), value)
+        })
+        .collect()
+}
+
+fn write(path: &Path, entries: &BTreeMap<Vec<u8>, Value>) {
+    let options = BlockOptions {
+        block_bytes: 1024,
+        restart_interval: 16,
+        compression: Codec::Lz4,
+    };
+    let mut file = File::create(path).unwrap();
+    let mut iter = entries.iter().map(|(k, v)| Ok((k.clone(), v.clone())));
+    Tbl::write(&mut file, path, &mut iter, &options).unwrap();
+}
+
+#[test]
+fn second_read_of_a_block_comes_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("000001.sst");
+    let entries = entries(2000);
+    write(&path, &entries);
+    let cache = Arc::new(KeepEverything::default());
+    let table = Tbl::open(&path, &BlockOptions::default())
+        .unwrap()
+        .with_cache(1, cache.clone());
+
+    let key = b"key:000123".as_slice();
+    let mut first = Stats::default();
+    let value = table.get(key, &mut first).unwrap();
+    assert_eq!(value.as_ref(), entries.get(key));
+    assert_eq!(
+        (first.cache_hits, first.cache_misses, first.blocks_read),
+        (0, 1, 1)
+    );
+
+    let mut second = Stats::default();
+    assert_eq!(table.get(key, &mut second).unwrap(), value);
+    assert_eq!((second.cache_hits, second.cache_misses), (1, 0));
+    assert_eq!(
+        (
+            second.blocks_read,
+            second.bytes_read,
+            second.bytes_decompressed
+        ),
+        (0, 0, 0)
+    );
+}
+
+#[test]
+fn a_cached_table_reads_the_same_as_an_uncached_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("000002.sst");
+    let entries = entries(3000);
+    write(&path, &entries);
+    let plain = Tbl::open(&path, &BlockOptions::default()).unwrap();
+    let cache = Arc::new(KeepEverything::default());
+    let cached = Tbl::open(&path, &BlockOptions::default())
+        .unwrap()
+        .with_cache(2, cache.clone());
+
+    // Twice: once filling the cache, once reading from it.
+    for _ in 0..2 {
+        let all: Vec<_> = cached
+            .range(None, None)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let want: Vec<_> = entries
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(all, want);
+        let from: Vec<_> = cached
+            .range(Some(b"key:001000"), Some(b"key:001500"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let want: Vec<_> = plain
+            .range(Some(b"key:001000"), Some(b"key:001500"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(from, want);
+        for i in (0..3100).step_by(17) {
+            let key = format!("key:{i:06}").into_bytes();
+            let mut stats = Stats::default();
+            assert_eq!(
+                cached.get(&key, &mut stats).unwrap(),
+                plain.get(&key, &mut Stats::default()).unwrap()
+            );
+        }
+    }
+    assert!(!cache.blocks.lock().unwrap().is_empty());
+}
+
+#[test]
+fn without_a_cache_nothing_is_counted_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("000003.sst");
+    write(&path, &entries(500));
+    let table = Tbl::open(&path, &BlockOptions::default()).unwrap();
+    let mut stats = Stats::default();
+    for _ in 0..3 {
+        table.get(b"key:000010", &mut stats).unwrap();
+    }
+    assert_eq!(
+        (stats.cache_hits, stats.cache_misses, stats.blocks_read),
+        (0, 0, 3)
+    );
+}

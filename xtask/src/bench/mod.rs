@@ -1,0 +1,483 @@
+//! `cargo xtask bench`: run the benchmarks of every stage and write their numbers into the book.
+//!
+//! 1. Reads the machine (CPU, cores, memory, load), `rustc -V`, the commit and the date, and
+//!    warns when the machine is already busy.
+//! 2. Runs the harness (`cargo run --release -p rkv-benches --bin harness`): the db_bench phases
+//!    and YCSB A–F on every stage, repeated, with its own progress display.
+//! 3. Unless `--quick`: runs criterion (`cargo bench -p rkv-benches --bench stages`), which
+//!    adds a confidence interval per workload and stage.
+//! 4. Writes into `book/src/generated/`: `bench-table.md` (included by the benchmarks chapter),
+//!    `bench-stage-<stage>.md` (one per stage, for its chapter), `bench-throughput.svg` and
+//!    `bench-p99.svg`, and `bench.json` with every raw number and the machine.
+//!
+//! `--peers` adds fjall, RocksDB, sled and redb (the `peers` feature of `rkv-benches`); RocksDB
+//! links the system library, which this command looks for first and, when it is missing, says
+//! how to install.
+
+mod chart;
+mod machine;
+mod results;
+mod table;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Instant, SystemTime};
+
+use anyhow::{Context, Result, ensure};
+use serde::Serialize;
+
+use machine::Machine;
+use results::{CriterionEstimate, HarnessReport, Summary};
+
+/// What to run, as the command line asked.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// A smoke run: small, short, no criterion.
+    pub quick: bool,
+    /// Records per store.
+    pub keys: Option<u64>,
+    /// Operations per phase.
+    pub ops: Option<u64>,
+    /// Repeats of the harness sequence.
+    pub repeats: Option<u32>,
+    /// Time limit of one harness phase, in seconds.
+    pub phase_seconds: Option<f64>,
+    /// Include the peer engines.
+    pub peers: bool,
+    /// `WORKLOAD/ENGINE` substrings to keep.
+    pub filters: Vec<String>,
+    /// Durability for every engine.
+    pub sync: String,
+    /// Skip criterion even without `--quick`.
+    pub no_criterion: bool,
+}
+
+/// The numbers a run uses once defaults are filled in.
+#[derive(Clone, Debug, Serialize)]
+struct Plan {
+    keys: u64,
+    ops: u64,
+    repeats: u32,
+    phase_seconds: f64,
+    criterion: bool,
+}
+
+impl Plan {
+    fn new(o: &Options) -> Plan {
+        // --quick: small and short, for CI and a first look; the default: a few minutes.
+        let (keys, ops, repeats, phase_seconds) = if o.quick {
+            (10_000, 2_000, 3, 1.0)
+        } else {
+            (50_000, 10_000, 3, 1.5)
+        };
+        let keys = o.keys.unwrap_or(keys).max(1);
+        Plan {
+            keys,
+            ops: o.ops.unwrap_or(ops.min(keys)).max(1),
+            repeats: o.repeats.unwrap_or(repeats).max(1),
+            phase_seconds: o.phase_seconds.unwrap_or(phase_seconds),
+            criterion: !o.quick && !o.no_criterion,
+        }
+    }
+}
+
+/// The command as a reader would type it again.
+fn command_line(o: &Options) -> String {
+    let mut parts = vec!["cargo xtask bench".to_string()];
+    if o.quick {
+        parts.push("--quick".into());
+    }
+    if let Some(k) = o.keys {
+        parts.push(format!("--keys {k}"));
+    }
+    if let Some(n) = o.ops {
+        parts.push(format!("--ops {n}"));
+    }
+    if let Some(r) = o.repeats {
+        parts.push(format!("--repeats {r}"));
+    }
+    if let Some(s) = o.phase_seconds {
+        parts.push(format!("--phase-seconds {s}"));
+    }
+    if o.peers {
+        parts.push("--peers".into());
+    }
+    if o.sync != "never" {
+        parts.push(format!("--sync {}", o.sync));
+    }
+    if o.no_criterion {
+        parts.push("--no-criterion".into());
+    }
+    for f in &o.filters {
+        parts.push(format!("--filter {f}"));
+    }
+    parts.join(" ")
+}
+
+/// `cargo`, as the one running xtask.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Runs `cmd`, failing with `what` if it does not succeed.
+fn run_step(mut cmd: Command, what: &str) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("starting {what}"))?;
+    ensure!(status.success(), "{what} failed ({status})");
+    Ok(())
+}
+
+/// The workspace's target directory, as cargo resolves it (`CARGO_TARGET_DIR` included).
+fn target_dir(root: &Path) -> Result<PathBuf> {
+    let out = cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .current_dir(root)
+        .output()
+        .context("running cargo metadata")?;
+    ensure!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("parsing cargo metadata")?;
+    meta.get("target_directory")
+        .and_then(|t| t.as_str())
+        .map(PathBuf::from)
+        .context("cargo metadata has no target_directory")
+}
+
+/// Runs the benchmarks and regenerates the book's benchmark files.
+pub fn run(root: &Path, options: &Options) -> Result<()> {
+    let plan = Plan::new(options);
+    ensure!(
+        options.sync == "never" || options.sync == "always",
+        "--sync must be never or always"
+    );
+    let started = Instant::now();
+    let started_at = SystemTime::now();
+    let mut machine = Machine::read(root);
+    if let Some(warning) = machine.busy_warning() {
+        eprintln!("warning: {warning}");
+    }
+    let peer_env = if options.peers {
+        peers::check()?
+    } else {
+        Vec::new()
+    };
+    let target = target_dir(root)?;
+    let out_dir = target.join("rkv-bench");
+    let raw_path = out_dir.join("harness.json");
+    let steps = if plan.criterion { 2 } else { 1 };
+
+    eprintln!(
+        "==> [1/{steps}] harness: db_bench phases and YCSB A–F, {} keys, {} ops per phase, {} repeats \
+         (building rkv-benches in release mode first)",
+        plan.keys, plan.ops, plan.repeats
+    );
+    let mut harness = cargo();
+    harness.current_dir(root).args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "rkv-benches",
+        "--bin",
+        "harness",
+    ]);
+    if options.peers {
+        harness.args(["--features", "peers"]);
+    }
+    harness
+        .arg("--")
+        .args(["--keys", &plan.keys.to_string()])
+        .args(["--ops", &plan.ops.to_string()])
+        .args(["--repeats", &plan.repeats.to_string()])
+        .args(["--phase-seconds", &plan.phase_seconds.to_string()])
+        .args(["--sync", &options.sync])
+        .arg("--workdir")
+        .arg(out_dir.join("data"))
+        .arg("--out")
+        .arg(&raw_path);
+    if options.peers {
+        harness.arg("--peers");
+    }
+    for f in &options.filters {
+        harness.args(["--filter", f]);
+    }
+    harness.envs(peer_env.iter().map(|(k, v)| (k, v)));
+    if raw_path.exists() {
+        fs::remove_file(&raw_path).with_context(|| format!("removing {}", raw_path.display()))?;
+    }
+    run_step(harness, "the harness")?;
+    let _ = fs::remove_dir_all(out_dir.join("data"));
+    eprintln!("    done in {:.0} s", started.elapsed().as_secs_f64());
+
+    let criterion = if plan.criterion {
+        eprintln!(
+            "==> [2/2] criterion: every workload group, every engine ({} keys)",
+            plan.keys
+        );
+        let criterion_started = SystemTime::now();
+        let mut bench = cargo();
+        bench
+            .current_dir(root)
+            .args(["bench", "-p", "rkv-benches", "--bench", "stages"])
+            .env("RKV_BENCH_KEYS", plan.keys.to_string());
+        if options.peers {
+            bench.args(["--features", "peers"]);
+        }
+        bench.envs(peer_env.iter().map(|(k, v)| (k, v)));
+        if !options.filters.is_empty() {
+            let pattern: Vec<String> = options.filters.iter().map(|f| regex::escape(f)).collect();
+            bench.arg("--").arg(pattern.join("|"));
+        }
+        run_step(bench, "cargo bench")?;
+        Some(results::read_criterion(
+            &target.join("criterion"),
+            criterion_started,
+        )?)
+    } else {
+        None
+    };
+    machine.load_after = machine::load_average();
+
+    let (report, raw) = results::read_harness(&raw_path)?;
+    let summaries = results::summarize(&report);
+    ensure!(!summaries.is_empty(), "the harness measured nothing");
+    let generated = root.join("book/src/generated");
+    write_outputs(
+        &generated,
+        &command_line(options),
+        &machine,
+        &plan,
+        &report,
+        raw,
+        &summaries,
+        criterion.as_deref(),
+        started_at,
+    )?;
+    if let Some(warning) = machine.busy_warning() {
+        eprintln!("warning: {warning}");
+    }
+    eprintln!(
+        "bench: wrote {} in {:.0} s",
+        generated.strip_prefix(root).unwrap_or(&generated).display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `bench.json`: everything the page was made from.
+#[derive(Serialize)]
+struct BenchJson<'a> {
+    /// The command that made it.
+    command: &'a str,
+    /// Machine, compiler, commit, date.
+    machine: &'a Machine,
+    /// Defaults filled in.
+    plan: &'a Plan,
+    /// The busy warning, if any.
+    warning: Option<String>,
+    /// Seconds since the epoch when the run started.
+    started_unix: u64,
+    /// Per engine and workload, over the repeats.
+    summary: &'a [Summary],
+    /// Criterion's estimates, when it ran.
+    criterion: Option<&'a [CriterionEstimate]>,
+    /// The harness report as it wrote it: every repeat of every phase.
+    harness: serde_json::Value,
+}
+
+/// Writes every generated file into `dir`, replacing the previous run's.
+#[allow(clippy::too_many_arguments)]
+fn write_outputs(
+    dir: &Path,
+    command: &str,
+    machine: &Machine,
+    plan: &Plan,
+    report: &HarnessReport,
+    raw: serde_json::Value,
+    summaries: &[Summary],
+    criterion: Option<&[CriterionEstimate]>,
+    started_at: SystemTime,
+) -> Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Stage pages of stages that are gone (or filtered out) must not linger.
+    for entry in fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("bench-stage-") && name.ends_with(".md") {
+            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    let inputs = table::Inputs {
+        command,
+        machine,
+        report,
+        summaries,
+        criterion,
+    };
+    let write = |name: &str, text: &str| -> Result<()> {
+        let path = dir.join(name);
+        fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    };
+    write("bench-table.md", &inputs.bench_table())?;
+    for engine in report.engines.iter().filter(|e| e.kind == "stage") {
+        write(
+            &format!("bench-stage-{}.md", engine.name),
+            &inputs.stage_table(&engine.name),
+        )?;
+    }
+    let engines: Vec<String> = report.engines.iter().map(|e| e.name.clone()).collect();
+    let mut workloads: Vec<String> = Vec::new();
+    for s in summaries {
+        if !workloads.contains(&s.workload) {
+            workloads.push(s.workload.clone());
+        }
+    }
+    chart::draw(
+        &dir.join("bench-throughput.svg"),
+        chart::Quantity::Throughput,
+        &engines,
+        &workloads,
+        summaries,
+    )?;
+    chart::draw(
+        &dir.join("bench-p99.svg"),
+        chart::Quantity::P99,
+        &engines,
+        &workloads,
+        summaries,
+    )?;
+    let json = BenchJson {
+        command,
+        machine,
+        plan,
+        warning: machine.busy_warning(),
+        started_unix: started_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        summary: summaries,
+        criterion,
+        harness: raw,
+    };
+    write(
+        "bench.json",
+        &(serde_json::to_string_pretty(&json).context("encoding bench.json")? + "\n"),
+    )?;
+    Ok(())
+}
+
+/// The peer engines' build prerequisites.
+mod peers {
+    use std::path::{Path, PathBuf};
+
+    use anyhow::{Result, bail};
+
+    /// What to install on Debian or Ubuntu.
+    const INSTALL: &str = "apt-get install -y librocksdb-dev libclang-dev";
+
+    /// Checks that the system RocksDB library (and libclang, which the `rocksdb` crate's build
+    /// uses to read RocksDB's C header) are installed; returns the environment the build needs.
+    pub fn check() -> Result<Vec<(String, String)>> {
+        let lib_dir = match std::env::var_os("ROCKSDB_LIB_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => PathBuf::from(format!("/usr/lib/{}-linux-gnu", std::env::consts::ARCH)),
+        };
+        let has = |dir: &Path, name: &str| dir.join(name).exists();
+        if !has(&lib_dir, "librocksdb.so") && !has(&lib_dir, "librocksdb.a") {
+            bail!(
+                "--peers needs the system RocksDB library (the `rocksdb` crate links it instead of \
+                 building RocksDB from source, which takes about 25 minutes on 2 cores), and \
+                 {} has no librocksdb.so. Install it with `{INSTALL}`, or set ROCKSDB_LIB_DIR to \
+                 the directory that holds librocksdb.so",
+                lib_dir.display()
+            );
+        }
+        if !has_libclang() {
+            bail!(
+                "--peers needs libclang to build the `rocksdb` crate's bindings, and none was \
+                 found. Install it with `{INSTALL}`, or set LIBCLANG_PATH"
+            );
+        }
+        Ok(vec![(
+            "ROCKSDB_LIB_DIR".to_string(),
+            lib_dir.display().to_string(),
+        )])
+    }
+
+    /// Whether a libclang shared library can be found where bindgen looks.
+    fn has_libclang() -> bool {
+        if std::env::var_os("LIBCLANG_PATH").is_some() {
+            return true;
+        }
+        let mut dirs: Vec<PathBuf> = vec![PathBuf::from(format!(
+            "/usr/lib/{}-linux-gnu",
+            std::env::consts::ARCH
+        ))];
+        if let Ok(entries) = std::fs::read_dir("/usr/lib") {
+            dirs.extend(
+                entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("llvm-"))
+                    })
+                    .map(|p| p.join("lib")),
+            );
+        }
+        dirs.iter().any(|dir| {
+            std::fs::read_dir(dir).is_ok_and(|entries| {
+                entries.flatten().any(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| n.starts_with("libclang") && n.contains(".so"))
+                })
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> Options {
+        Options {
+            quick: true,
+            keys: None,
+            ops: None,
+            repeats: None,
+            phase_seconds: None,
+            peers: false,
+            filters: vec![],
+            sync: "never".into(),
+            no_criterion: false,
+        }
+    }
+
+    #[test]
+    fn quick_runs_no_criterion_and_ops_never_exceed_keys() {
+        let mut o = options();
+        o.keys = Some(500);
+        let plan = Plan::new(&o);
+        assert!(!plan.criterion);
+        assert_eq!((plan.keys, plan.ops), (500, 500));
+        o.quick = false;
+        assert!(Plan::new(&o).criterion);
+    }
+
+    #[test]
+    fn the_command_line_is_reproduced() {
+        let mut o = options();
+        o.keys = Some(2000);
+        o.filters = vec!["ycsb".into()];
+        assert_eq!(
+            command_line(&o),
+            "cargo xtask bench --quick --keys 2000 --filter ycsb"
+        );
+    }
+}

@@ -1,0 +1,858 @@
+//! `cargo xtask formats`: annotated hex dumps of every file format, taken from real files.
+//!
+//! The format appendix of the book describes every file byte by byte. A description typed by hand
+//! drifts from the code the first time somebody changes an encoder, so the worked examples are
+//! produced here instead: this module opens a tiny store of each stage with the real lesson
+//! crates, writes a few known keys, flushes, and then reads the files back **field by field**,
+//! printing each field's offset, bytes, ASCII and meaning into `book/src/generated/formats/*.md`,
+//! which the appendix includes.
+//!
+//! The walk over the bytes is written from the appendix's description, not from the lessons'
+//! decoders, and it refuses anything it does not expect: a wrong magic, a length that runs past
+//! the end, bytes left over. So when an encoder changes, `cargo xtask formats` fails (or its
+//! output changes, which `--check` reports), and the appendix cannot silently describe a format
+//! the code no longer writes.
+//!
+//! The generated files are checked in, so `cargo xtask book` does not need to run this.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail, ensure};
+use rkv_05_compression::{Codec, varint};
+use rkv_contract::{KvStore, StoreOptions};
+
+/// Where the generated pages go, relative to the workspace root.
+const OUT_DIR: &str = "book/src/generated/formats";
+
+/// Bytes per line of a dump.
+const WIDTH: usize = 16;
+
+/// The writes every example store receives, in this order: five keys, one of them deleted.
+const WRITES: &[Op] = &[
+    Op::Put("user:001:name", "Ada"),
+    Op::Put("user:001:city", "Paris"),
+    Op::Put("user:002:name", "Grace"),
+    Op::Put("user:002:city", "Lyon"),
+    Op::Put("user:003:name", "Alan"),
+    Op::Delete("user:002:city"),
+];
+
+/// One write of an example.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Put(&'static str, &'static str),
+    Delete(&'static str),
+}
+
+/// Regenerates the pages, or with `check` only compares them with the files in the tree.
+pub fn run(root: &Path, check: bool) -> Result<()> {
+    let pages = generate()?;
+    let out_dir = root.join(OUT_DIR);
+    if check {
+        let mut stale = Vec::new();
+        for (name, text) in &pages {
+            let path = out_dir.join(name);
+            if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(
+                    path.strip_prefix(root)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+        if !stale.is_empty() {
+            bail!(
+                "{} generated format page(s) differ from what the code writes now: {}; \
+                 run `cargo xtask formats`",
+                stale.len(),
+                stale.join(", ")
+            );
+        }
+        println!("formats: {} page(s) up to date", pages.len());
+        return Ok(());
+    }
+    fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    for (name, text) in &pages {
+        let path = out_dir.join(name);
+        fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!(
+        "formats: wrote {} page(s) into {}",
+        pages.len(),
+        out_dir.strip_prefix(root).unwrap_or(&out_dir).display()
+    );
+    Ok(())
+}
+
+/// Every page, by file name.
+fn generate() -> Result<Vec<(String, String)>> {
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
+    let mut pages = Vec::new();
+
+    // Lesson 01: the write-ahead log.
+    let dir = scratch.path().join("01");
+    write_store::<rkv_01_basic_store::Store>(&dir, &[])?;
+    let log = read(&dir, rkv_01_basic_store::LOG_FILE)?;
+    pages.push(page(
+        "lesson-01-log.md",
+        "rkv-01-basic-store",
+        &[],
+        false,
+        &dir,
+        &[(rkv_01_basic_store::LOG_FILE, walk_log(&log)?)],
+    )?);
+
+    // Lesson 02: a table without an index, the TABLES list and a fresh log.
+    let dir = scratch.path().join("02");
+    write_store::<rkv_02_sstables::Store>(&dir, &[])?;
+    let table = read(&dir, "000002.sst")?;
+    let list = read(&dir, "TABLES")?;
+    let log = read(&dir, "000003.log")?;
+    pages.push(page(
+        "lesson-02-table.md",
+        "rkv-02-sstables",
+        &[],
+        true,
+        &dir,
+        &[
+            ("000002.sst", walk_scan_table(&table)?),
+            ("TABLES", walk_table_list(&list)?),
+            ("000003.log", walk_log(&log)?),
+        ],
+    )?);
+
+    // Lesson 03 (and 04, which reads and writes the same tables): the indexed table.
+    let dir = scratch.path().join("03");
+    write_store::<rkv_03_binary_search::Store>(&dir, &[])?;
+    let table = read(&dir, "000002.sst")?;
+    pages.push(page(
+        "lesson-03-table.md",
+        "rkv-03-binary-search",
+        &[],
+        true,
+        &dir,
+        &[("000002.sst", walk_indexed_table(&table)?)],
+    )?);
+
+    // Lesson 05: a block table, uncompressed and with tiny blocks so that every field shows.
+    let settings = [
+        ("compression", "none"),
+        ("block_bytes", "64"),
+        ("restart_interval", "2"),
+    ];
+    let dir = scratch.path().join("05");
+    write_store::<rkv_05_compression::Store>(&dir, &settings)?;
+    let table = read(&dir, "000002.sst")?;
+    pages.push(page(
+        "lesson-05-table.md",
+        "rkv-05-compression",
+        &settings,
+        true,
+        &dir,
+        &[("000002.sst", walk_block_table(&table)?)],
+    )?);
+
+    // Lesson 05 again with LZ4, where the bytes on disk no longer show the entries.
+    let settings = [("compression", "lz4")];
+    let dir = scratch.path().join("05-lz4");
+    write_store::<rkv_05_compression::Store>(&dir, &settings)?;
+    let table = read(&dir, "000002.sst")?;
+    pages.push(page(
+        "lesson-05-table-lz4.md",
+        "rkv-05-compression",
+        &settings,
+        true,
+        &dir,
+        &[("000002.sst", walk_block_table(&table)?)],
+    )?);
+
+    for (name, text) in &pages {
+        // A dump is data; it must never read as an mdBook directive.
+        ensure!(
+            !text.contains("{{#"),
+            "{name} would contain an mdBook directive"
+        );
+    }
+    Ok(pages)
+}
+
+/// Opens a fresh store of type `S` in `dir` with `settings`, applies [`WRITES`], flushes it and
+/// closes it.
+fn write_store<S: KvStore>(dir: &Path, settings: &[(&str, &str)]) -> Result<()> {
+    let mut options = S::Options::default();
+    for (name, value) in settings {
+        options
+            .set(name, value)
+            .with_context(|| format!("--set {name}={value}"))?;
+    }
+    let mut store = S::open(dir, options).with_context(|| format!("opening {}", dir.display()))?;
+    for write in WRITES {
+        match *write {
+            Op::Put(key, value) => store.put(key.as_bytes(), value.as_bytes())?,
+            Op::Delete(key) => store.delete(key.as_bytes())?,
+        }
+    }
+    store.flush()?;
+    Ok(())
+}
+
+fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    let path = dir.join(name);
+    fs::read(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// One generated page: what was written, the directory listing, then each file's dump.
+fn page(
+    name: &str,
+    package: &str,
+    settings: &[(&str, &str)],
+    flushed: bool,
+    dir: &Path,
+    dumps: &[(&str, Vec<Dump>)],
+) -> Result<(String, String)> {
+    let mut text = String::new();
+    let sets: String = settings
+        .iter()
+        .map(|(name, value)| format!(" --set {name}={value}"))
+        .collect();
+    writeln!(
+        text,
+        "<!-- Generated by `cargo xtask formats` from files written by {package}. \
+         Do not edit: run the command again. -->"
+    )?;
+    writeln!(text)?;
+    writeln!(
+        text,
+        "Written by `{package}`{}, as if by these commands on a fresh directory:",
+        if sets.is_empty() {
+            String::new()
+        } else {
+            format!(" with `{}`", sets.trim_start())
+        }
+    )?;
+    writeln!(text)?;
+    writeln!(text, "```text")?;
+    for write in WRITES {
+        match *write {
+            Op::Put(key, value) => writeln!(text, "{package} --dir D{sets} put {key} {value}")?,
+            Op::Delete(key) => writeln!(text, "{package} --dir D{sets} delete {key}")?,
+        }
+    }
+    if flushed {
+        writeln!(text, "{package} --dir D{sets} flush")?;
+    }
+    writeln!(text, "```")?;
+    writeln!(text)?;
+    writeln!(text, "The directory afterwards:")?;
+    writeln!(text)?;
+    writeln!(text, "```text")?;
+    let mut entries: Vec<(String, u64)> = Vec::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let entry = entry?;
+        entries.push((
+            entry.file_name().to_string_lossy().into_owned(),
+            entry.metadata()?.len(),
+        ));
+    }
+    entries.sort();
+    for (file, bytes) in &entries {
+        writeln!(text, "{file:<12} {bytes:>6} bytes")?;
+    }
+    writeln!(text, "```")?;
+    for (file, file_dumps) in dumps {
+        for dump in file_dumps {
+            writeln!(text)?;
+            writeln!(text, "`{file}`{}:", dump.title)?;
+            writeln!(text)?;
+            writeln!(text, "```text")?;
+            text.push_str(&dump.render());
+            writeln!(text, "```")?;
+        }
+    }
+    Ok((name.to_owned(), text))
+}
+
+/// A file (or a decompressed block) with every byte assigned to a labelled field.
+struct Dump {
+    /// Said after the file name: empty for the file itself.
+    title: String,
+    bytes: Vec<u8>,
+    rows: Vec<Row>,
+}
+
+enum Row {
+    /// A heading before a group of fields.
+    Section(String),
+    /// `len` bytes at `offset`, and what they mean.
+    Field {
+        offset: usize,
+        len: usize,
+        label: String,
+    },
+}
+
+impl Dump {
+    fn render(&self) -> String {
+        let digits = format!("{:x}", self.bytes.len().max(1)).len().max(6);
+        let mut out = format!(
+            "{:<digits$}  {:<hex$}  {:<WIDTH$}  field\n",
+            "offset",
+            "bytes",
+            "ascii",
+            hex = WIDTH * 3 - 1,
+        );
+        for row in &self.rows {
+            match row {
+                Row::Section(title) => {
+                    out.push_str(&format!("{:<digits$}  -- {title}\n", ""));
+                }
+                Row::Field { offset, len, label } => {
+                    let field = &self.bytes[*offset..offset + len];
+                    if field.is_empty() {
+                        let line = format!(
+                            "{offset:0digits$x}  {:<hex$}  {:<WIDTH$}  {label}",
+                            "(none)",
+                            "",
+                            hex = WIDTH * 3 - 1
+                        );
+                        out.push_str(line.trim_end());
+                        out.push('\n');
+                    }
+                    for (i, chunk) in field.chunks(WIDTH).enumerate() {
+                        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+                        let ascii: String = chunk
+                            .iter()
+                            .map(|&b| {
+                                if b.is_ascii_graphic() || b == b' ' {
+                                    b as char
+                                } else {
+                                    '.'
+                                }
+                            })
+                            .collect();
+                        let line = format!(
+                            "{:0digits$x}  {:<hex_w$}  {:<WIDTH$}  {}",
+                            offset + i * WIDTH,
+                            hex.join(" "),
+                            ascii,
+                            if i == 0 { label.as_str() } else { "" },
+                            hex_w = WIDTH * 3 - 1
+                        );
+                        out.push_str(line.trim_end());
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Reads a byte string field by field, recording a label for each.
+struct Walker<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    rows: Vec<Row>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Walker {
+            bytes,
+            at: 0,
+            rows: Vec::new(),
+        }
+    }
+
+    fn section(&mut self, title: impl Into<String>) {
+        self.rows.push(Row::Section(title.into()));
+    }
+
+    /// The next `len` bytes, labelled by `label` once it has seen them.
+    fn field(&mut self, len: usize, label: impl FnOnce(&[u8]) -> String) -> Result<&'a [u8]> {
+        let end = self
+            .at
+            .checked_add(len)
+            .filter(|&end| end <= self.bytes.len())
+            .with_context(|| {
+                format!(
+                    "a field of {len} bytes at offset {} runs past the end ({} bytes)",
+                    self.at,
+                    self.bytes.len()
+                )
+            })?;
+        let bytes = &self.bytes[self.at..end];
+        self.rows.push(Row::Field {
+            offset: self.at,
+            len,
+            label: label(bytes),
+        });
+        self.at = end;
+        Ok(bytes)
+    }
+
+    fn bytes(&mut self, len: usize, name: &str) -> Result<&'a [u8]> {
+        self.field(len, |b| format!("{name} {}", show(b)))
+    }
+
+    fn magic(&mut self, expected: &[u8], name: &str) -> Result<()> {
+        let found = self.field(expected.len(), |b| format!("{name} {}", show(b)))?;
+        ensure!(
+            found == expected,
+            "expected {name} {} at offset {}, found {}",
+            show(expected),
+            self.at - expected.len(),
+            show(found)
+        );
+        Ok(())
+    }
+
+    fn u8(&mut self, label: impl FnOnce(u8) -> String) -> Result<u8> {
+        Ok(self.field(1, |b| label(b[0]))?[0])
+    }
+
+    fn u32(&mut self, name: &str) -> Result<u32> {
+        let b = self.field(4, |b| {
+            format!(
+                "{name} = {} (u32 LE)",
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            )
+        })?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&mut self, name: &str) -> Result<u64> {
+        let decode = |b: &[u8]| {
+            let mut le = [0u8; 8];
+            le.copy_from_slice(b);
+            u64::from_le_bytes(le)
+        };
+        let b = self.field(8, |b| format!("{name} = {} (u64 LE)", decode(b)))?;
+        Ok(decode(b))
+    }
+
+    fn varint(&mut self, name: &str) -> Result<u64> {
+        let (value, len) = self
+            .bytes
+            .get(self.at..)
+            .and_then(varint::get)
+            .with_context(|| format!("no varint {name} at offset {}", self.at))?;
+        self.field(len, |_| format!("{name} = {value} (varint)"))?;
+        Ok(value)
+    }
+
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    /// The dump, once every byte has been read.
+    fn finish(self, title: impl Into<String>) -> Result<Dump> {
+        ensure!(
+            self.at == self.bytes.len(),
+            "{} bytes left over at offset {}",
+            self.bytes.len() - self.at,
+            self.at
+        );
+        Ok(Dump {
+            title: title.into(),
+            bytes: self.bytes.to_vec(),
+            rows: self.rows,
+        })
+    }
+}
+
+/// `"text"` with anything unprintable escaped (a zero byte as `\0`, as the lessons write it).
+fn show(bytes: &[u8]) -> String {
+    format!("\"{}\"", bytes.escape_ascii()).replace("\\x00", "\\0")
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Result<u32> {
+    let b = bytes
+        .get(at..at + 4)
+        .with_context(|| format!("no u32 at offset {at}"))?;
+    Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> Result<u64> {
+    let b = bytes
+        .get(at..at + 8)
+        .with_context(|| format!("no u64 at offset {at}"))?;
+    let mut le = [0u8; 8];
+    le.copy_from_slice(b);
+    Ok(u64::from_le_bytes(le))
+}
+
+/// One record of lesson 01's log, also the record of lesson 02's and 03's tables.
+fn walk_record(w: &mut Walker<'_>, number: usize) -> Result<()> {
+    // A delete has no value bytes, so no value row either.
+    w.section(format!("record {number}"));
+    let kind = w.u8(|k| match k {
+        1 => "kind = 1 (put)".into(),
+        2 => "kind = 2 (delete)".into(),
+        other => format!("kind = {other} (unknown!)"),
+    })?;
+    ensure!(
+        kind == 1 || kind == 2,
+        "record {number}: unknown kind {kind}"
+    );
+    let key_len = w.u32("key_len")? as usize;
+    let value_len = w.u32("value_len")? as usize;
+    ensure!(
+        kind == 1 || value_len == 0,
+        "record {number}: a delete with a value"
+    );
+    w.bytes(key_len, "key")?;
+    if kind == 1 {
+        w.bytes(value_len, "value")?;
+    }
+    Ok(())
+}
+
+/// Lesson 01's log (`wal.log`), also every `NNNNNN.log` of lessons 02–05.
+fn walk_log(bytes: &[u8]) -> Result<Vec<Dump>> {
+    let mut w = Walker::new(bytes);
+    w.section("header");
+    w.magic(&rkv_01_basic_store::wal::MAGIC, "magic")?;
+    let version = w.u32("version")?;
+    ensure!(
+        version == rkv_01_basic_store::wal::VERSION,
+        "log version {version}"
+    );
+    let mut number = 0;
+    while w.remaining() > 0 {
+        walk_record(&mut w, number)?;
+        number += 1;
+    }
+    Ok(vec![w.finish("")?])
+}
+
+/// Lesson 02's table: header, records, footer.
+fn walk_scan_table(bytes: &[u8]) -> Result<Vec<Dump>> {
+    use rkv_02_sstables::scan_table::{FOOTER_LEN, FOOTER_MAGIC, MAGIC, VERSION};
+    let footer_len = FOOTER_LEN as usize;
+    let mut w = Walker::new(bytes);
+    w.section("header");
+    w.magic(&MAGIC, "magic")?;
+    ensure!(w.u32("version")? == VERSION, "table version");
+    let mut number = 0;
+    while w.remaining() > footer_len {
+        walk_record(&mut w, number)?;
+        number += 1;
+    }
+    w.section("footer");
+    let entries = w.u64("entries")?;
+    ensure!(entries == number as u64, "footer counts {entries} entries");
+    w.magic(&FOOTER_MAGIC, "footer magic")?;
+    Ok(vec![w.finish("")?])
+}
+
+/// Lesson 02's `TABLES` list.
+fn walk_table_list(bytes: &[u8]) -> Result<Vec<Dump>> {
+    let mut w = Walker::new(bytes);
+    w.magic(b"RKV-TBL\0", "magic")?;
+    ensure!(w.u32("version")? == 1, "TABLES version");
+    w.u64("first_log (logs numbered below are flushed)")?;
+    let count = w.u32("count")?;
+    for i in 0..count {
+        w.u64(&format!("table {i} (oldest first)"))?;
+    }
+    Ok(vec![w.finish("")?])
+}
+
+/// Lesson 03's indexed table: header, records, offsets array, footer.
+fn walk_indexed_table(bytes: &[u8]) -> Result<Vec<Dump>> {
+    use rkv_03_binary_search::indexed_table::{FOOTER_LEN, FOOTER_MAGIC, MAGIC, VERSION};
+    let footer_len = FOOTER_LEN as usize;
+    let footer_at = bytes
+        .len()
+        .checked_sub(footer_len)
+        .context("shorter than a footer")?;
+    let index_start = usize::try_from(u64_at(bytes, footer_at + 8)?)?;
+    let mut w = Walker::new(bytes);
+    w.section("header");
+    w.magic(&MAGIC, "magic")?;
+    ensure!(w.u32("version")? == VERSION, "table version");
+    let mut starts = Vec::new();
+    while w.at < index_start {
+        starts.push(w.at as u64);
+        walk_record(&mut w, starts.len() - 1)?;
+    }
+    let number = starts.len();
+    ensure!(w.at == index_start, "records overrun the offsets array");
+    w.section("offsets array");
+    for (i, start) in starts.iter().enumerate() {
+        let offset = w.u64(&format!("offset of record {i}"))?;
+        ensure!(
+            offset == *start,
+            "offset of record {i} is {offset}, not {start}"
+        );
+    }
+    ensure!(
+        w.at == footer_at,
+        "offsets array does not end at the footer"
+    );
+    w.section("footer");
+    ensure!(w.u64("entries")? == number as u64, "footer entry count");
+    w.u64("index_start")?;
+    w.magic(&FOOTER_MAGIC, "footer magic")?;
+    Ok(vec![w.finish("")?])
+}
+
+/// An entry decoded from a block: key and value (`None` for a tombstone).
+type BlockEntry = (Vec<u8>, Option<Vec<u8>>);
+
+/// Lesson 05's block table: data blocks, index block, footer.
+fn walk_block_table(bytes: &[u8]) -> Result<Vec<Dump>> {
+    use rkv_05_compression::block_table::{BLOCK_HEADER_LEN, FOOTER_BODY_LEN, MAGIC};
+    let footer_at = bytes
+        .len()
+        .checked_sub(FOOTER_BODY_LEN)
+        .context("shorter than a footer")?;
+    let index_offset = usize::try_from(u64_at(bytes, footer_at)?)?;
+    let index_size = usize::try_from(u64_at(bytes, footer_at + 8)?)?;
+    ensure!(
+        index_offset + index_size == footer_at,
+        "the index block does not end at the footer"
+    );
+    // Read the index first (without recording anything) for the size of every data block.
+    let index_raw = unpack(&bytes[index_offset..footer_at])?;
+    let index = walk_block(&mut Walker::new(&index_raw), index_raw.len(), true)?;
+
+    let mut w = Walker::new(bytes);
+    let mut unpacked = Vec::new();
+    let mut entries = 0;
+    for (i, (last_key, handle)) in index.iter().enumerate() {
+        let handle = handle.as_deref().context("index entry without a handle")?;
+        let (offset, used) = varint::get(handle).context("bad block handle")?;
+        let (size, _) = varint::get(&handle[used..]).context("bad block handle")?;
+        ensure!(
+            offset as usize == w.at,
+            "data block {i} is not where the index says"
+        );
+        let title = format!("data block {i} (last key {})", show(last_key));
+        let stored = bytes
+            .get(w.at..w.at + size as usize)
+            .with_context(|| format!("data block {i} runs past the end"))?;
+        let raw = unpack(stored)?;
+        let block = walk_block(&mut Walker::new(&raw), raw.len(), false)?;
+        ensure!(
+            block.last().map(|(k, _)| k) == Some(last_key),
+            "data block {i} does not end with its index key"
+        );
+        entries += block.len() as u64;
+        if let Some(raw) = walk_stored_block(&mut w, &title, size as usize, false)? {
+            unpacked.push((title, raw));
+        }
+    }
+    ensure!(w.at == index_offset, "data blocks do not end at the index");
+    let title = "index block";
+    if let Some(raw) = walk_stored_block(&mut w, title, index_size, true)? {
+        unpacked.push((title.to_owned(), raw));
+    }
+    w.section("footer");
+    w.u64("index block offset")?;
+    w.u64("index block size")?;
+    ensure!(w.u64("entries")? == entries, "footer entry count");
+    w.u64("data bytes (keys + values)")?;
+    ensure!(w.u32("version")? == 1, "block table version");
+    w.magic(&MAGIC, "magic")?;
+    let mut dumps = vec![w.finish("")?];
+    ensure!(
+        BLOCK_HEADER_LEN == 5,
+        "block header is no longer codec u8 + raw_len u32"
+    );
+
+    for (title, (raw, index)) in unpacked {
+        let mut w = Walker::new(&raw);
+        walk_block(&mut w, raw.len(), index)?;
+        dumps.push(w.finish(format!(
+            ", {title} after decompression (offsets within the block)"
+        ))?);
+    }
+    Ok(dumps)
+}
+
+/// The decompressed bytes of a stored block.
+fn unpack(stored: &[u8]) -> Result<Vec<u8>> {
+    ensure!(stored.len() >= 5, "block shorter than its header");
+    let codec = Codec::from_id(stored[0]).with_context(|| format!("codec {}", stored[0]))?;
+    let raw_len = u32_at(stored, 1)? as usize;
+    codec
+        .decompress(&stored[5..], raw_len)
+        .map_err(|what| anyhow::anyhow!("{codec} block: {what}"))
+}
+
+/// A block as stored: codec, raw length, payload. An uncompressed payload is walked in place;
+/// a compressed one is returned (decompressed) to be shown separately.
+fn walk_stored_block(
+    w: &mut Walker<'_>,
+    title: &str,
+    size: usize,
+    index: bool,
+) -> Result<Option<(Vec<u8>, bool)>> {
+    let start = w.at;
+    w.section(title);
+    let codec = w.u8(|id| match Codec::from_id(id) {
+        Some(codec) => format!("codec = {id} ({codec})"),
+        None => format!("codec = {id} (unknown!)"),
+    })?;
+    let raw_len = w.u32("raw_len (bytes once decompressed)")? as usize;
+    let payload_len = size
+        .checked_sub(5)
+        .context("block shorter than its header")?;
+    if codec == Codec::None.id() {
+        ensure!(
+            raw_len == payload_len,
+            "{title}: raw block of the wrong length"
+        );
+        walk_block(w, raw_len, index)?;
+        ensure!(w.at == start + size, "{title}: does not fill its handle");
+        return Ok(None);
+    }
+    let payload = w.field(payload_len, |b| {
+        format!(
+            "compressed payload, {} bytes (shown decompressed below)",
+            b.len()
+        )
+    })?;
+    let raw = unpack(&w.bytes[start..start + size])?;
+    ensure!(
+        raw.len() == raw_len && payload.len() == payload_len,
+        "{title}: sizes"
+    );
+    Ok(Some((raw, index)))
+}
+
+/// The entries and restart points of a raw block of `len` bytes starting at the walker's
+/// position. Index entries' values are block handles.
+fn walk_block(w: &mut Walker<'_>, len: usize, index: bool) -> Result<Vec<BlockEntry>> {
+    let start = w.at;
+    let end = start + len;
+    let count = u32_at(
+        w.bytes,
+        end.checked_sub(4).context("block without a trailer")?,
+    )? as usize;
+    let entries_end = (end - 4)
+        .checked_sub(4 * count)
+        .context("restart offsets do not fit")?;
+    let mut restarts = Vec::with_capacity(count);
+    for i in 0..count {
+        restarts.push(u32_at(w.bytes, entries_end + 4 * i)? as usize);
+    }
+    let mut entries: Vec<BlockEntry> = Vec::new();
+    let mut key: Vec<u8> = Vec::new();
+    while w.at < entries_end {
+        let restart = restarts.contains(&(w.at - start));
+        w.section(format!(
+            "entry {}{}",
+            entries.len(),
+            if restart { " (restart point)" } else { "" }
+        ));
+        let shared = w.varint("shared")? as usize;
+        let unshared = w.varint("unshared")? as usize;
+        let value_len = w.varint("value_len")? as usize;
+        let kind = w.u8(|k| match k {
+            1 => "kind = 1 (put)".into(),
+            2 => "kind = 2 (delete)".into(),
+            other => format!("kind = {other} (unknown!)"),
+        })?;
+        ensure!(
+            shared <= key.len(),
+            "entry shares more than the previous key"
+        );
+        key.truncate(shared);
+        let suffix = w.field(unshared, |suffix| {
+            let mut full = key.clone();
+            full.extend_from_slice(suffix);
+            if shared == 0 {
+                format!("key {}", show(&full))
+            } else {
+                format!("key suffix {} -> key {}", show(suffix), show(&full))
+            }
+        })?;
+        key.extend_from_slice(suffix);
+        let value = match (kind, index) {
+            (2, _) => {
+                ensure!(value_len == 0, "a tombstone with a value");
+                None
+            }
+            (1, false) => Some(w.bytes(value_len, "value")?.to_vec()),
+            (1, true) => {
+                let value_start = w.at;
+                let offset = w.varint("handle: block offset")?;
+                let size = w.varint("handle: block size")?;
+                ensure!(
+                    w.at == value_start + value_len,
+                    "handle of the wrong length"
+                );
+                let mut handle = Vec::new();
+                varint::put(&mut handle, offset);
+                varint::put(&mut handle, size);
+                Some(handle)
+            }
+            (other, _) => bail!("unknown kind {other}"),
+        };
+        entries.push((key.clone(), value));
+    }
+    ensure!(w.at == entries_end, "entries overrun the restart offsets");
+    w.section("block trailer");
+    for i in 0..count {
+        w.u32(&format!("restart {i}: offset in block"))?;
+    }
+    w.u32("restart count")?;
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_is_generated_from_real_files() {
+        let pages = generate().unwrap();
+        let names: Vec<&str> = pages.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "lesson-01-log.md",
+                "lesson-02-table.md",
+                "lesson-03-table.md",
+                "lesson-05-table.md",
+                "lesson-05-table-lz4.md"
+            ]
+        );
+        for (name, text) in &pages {
+            assert!(
+                text.starts_with("<!-- Generated by `cargo xtask formats`"),
+                "{name}"
+            );
+            assert!(text.contains("put user:001:name Ada"), "{name}");
+        }
+        let page = |name: &str| &pages.iter().find(|(n, _)| n == name).unwrap().1;
+        assert!(page("lesson-02-table.md").contains("magic \"RKV-TBL\\0\""));
+        assert!(page("lesson-05-table.md").contains("(restart point)"));
+        assert!(page("lesson-05-table-lz4.md").contains("codec = 1 (lz4)"));
+        // Generating twice gives the same bytes: `--check` depends on it.
+        assert_eq!(generate().unwrap(), pages);
+    }
+
+    #[test]
+    fn a_walk_refuses_what_the_format_does_not_say() {
+        let mut log = rkv_01_basic_store::wal::MAGIC.to_vec();
+        log.extend_from_slice(&1u32.to_le_bytes());
+        log.extend_from_slice(&[1, 1, 0, 0, 0, 1, 0, 0, 0, b'k', b'v']);
+        let dump = walk_log(&log).unwrap();
+        assert!(dump[0].render().contains("key \"k\""));
+
+        let mut extra = log.clone();
+        extra.push(7);
+        assert!(walk_log(&extra).is_err(), "a byte left over");
+        let mut wrong = log.clone();
+        wrong[0] = b'X';
+        assert!(walk_log(&wrong).is_err(), "a wrong magic");
+        assert!(walk_log(&log[..log.len() - 1]).is_err(), "a torn record");
+    }
+}
