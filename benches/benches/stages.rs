@@ -99,6 +99,7 @@ impl Setup {
             value_size: DEFAULT_VALUE_BYTES,
             seed: 42,
             order,
+            values: Default::default(),
         };
         or_exit(key_order(&spec), "ordering keys").collect()
     }

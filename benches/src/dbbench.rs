@@ -84,6 +84,7 @@ fn fill(
         value_size: cfg.value_bytes,
         seed: cfg.seed,
         order,
+        values: Default::default(),
     };
     let mut key = Vec::with_capacity(16);
     match rec {

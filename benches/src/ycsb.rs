@@ -109,6 +109,7 @@ pub fn run(
         value_size: cfg.value_bytes,
         seed: cfg.seed,
         order: Order::Random,
+        values: Default::default(),
     };
     let mut key = Vec::with_capacity(16);
     for i in rkv_cli::load::key_order(&load)? {

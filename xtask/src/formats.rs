@@ -8,8 +8,10 @@
 //! which the appendix includes.
 //!
 //! The walk over the bytes is written from the appendix's description, not from the lessons'
-//! decoders, and it refuses anything it does not expect: a wrong magic, a length that runs past
-//! the end, bytes left over. So when an encoder changes, `cargo xtask formats` fails (or its
+//! decoders (it borrows only their constants and lesson 06's checksum function), and it refuses
+//! anything it does not expect: a wrong magic or version, a length that runs past the end, an
+//! offset that points elsewhere, a checksum that does not match the bytes it should cover, bytes
+//! left over. So when an encoder changes, `cargo xtask formats` fails (or its
 //! output changes, which `--check` reports), and the appendix cannot silently describe a format
 //! the code no longer writes.
 //!
@@ -20,7 +22,9 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
-use rkv_05_compression::{Codec, varint};
+use rkv_05_compression::{Bare, Codec, Frame, varint};
+use rkv_06_checksums::Crc32;
+use rkv_06_checksums::crc::{CRC_LEN, masked_crc};
 use rkv_contract::{KvStore, StoreOptions};
 
 /// Where the generated pages go, relative to the workspace root.
@@ -94,7 +98,7 @@ fn generate() -> Result<Vec<(String, String)>> {
 
     // Lesson 01: the write-ahead log.
     let dir = scratch.path().join("01");
-    write_store::<rkv_01_basic_store::Store>(&dir, &[])?;
+    write_store::<rkv_01_basic_store::Store>(&dir, &[], false)?;
     let log = read(&dir, rkv_01_basic_store::LOG_FILE)?;
     pages.push(page(
         "lesson-01-log.md",
@@ -102,12 +106,12 @@ fn generate() -> Result<Vec<(String, String)>> {
         &[],
         false,
         &dir,
-        &[(rkv_01_basic_store::LOG_FILE, walk_log(&log)?)],
+        &[(rkv_01_basic_store::LOG_FILE, walk_log(&log, false)?)],
     )?);
 
     // Lesson 02: a table without an index, the TABLES list and a fresh log.
     let dir = scratch.path().join("02");
-    write_store::<rkv_02_sstables::Store>(&dir, &[])?;
+    write_store::<rkv_02_sstables::Store>(&dir, &[], true)?;
     let table = read(&dir, "000002.sst")?;
     let list = read(&dir, "TABLES")?;
     let log = read(&dir, "000003.log")?;
@@ -119,14 +123,14 @@ fn generate() -> Result<Vec<(String, String)>> {
         &dir,
         &[
             ("000002.sst", walk_scan_table(&table)?),
-            ("TABLES", walk_table_list(&list)?),
-            ("000003.log", walk_log(&log)?),
+            ("TABLES", walk_table_list(&list, false)?),
+            ("000003.log", walk_log(&log, false)?),
         ],
     )?);
 
     // Lesson 03 (and 04, which reads and writes the same tables): the indexed table.
     let dir = scratch.path().join("03");
-    write_store::<rkv_03_binary_search::Store>(&dir, &[])?;
+    write_store::<rkv_03_binary_search::Store>(&dir, &[], true)?;
     let table = read(&dir, "000002.sst")?;
     pages.push(page(
         "lesson-03-table.md",
@@ -144,7 +148,7 @@ fn generate() -> Result<Vec<(String, String)>> {
         ("restart_interval", "2"),
     ];
     let dir = scratch.path().join("05");
-    write_store::<rkv_05_compression::Store>(&dir, &settings)?;
+    write_store::<rkv_05_compression::Store>(&dir, &settings, true)?;
     let table = read(&dir, "000002.sst")?;
     pages.push(page(
         "lesson-05-table.md",
@@ -152,13 +156,13 @@ fn generate() -> Result<Vec<(String, String)>> {
         &settings,
         true,
         &dir,
-        &[("000002.sst", walk_block_table(&table)?)],
+        &[("000002.sst", walk_block_table(&table, false)?)],
     )?);
 
     // Lesson 05 again with LZ4, where the bytes on disk no longer show the entries.
     let settings = [("compression", "lz4")];
     let dir = scratch.path().join("05-lz4");
-    write_store::<rkv_05_compression::Store>(&dir, &settings)?;
+    write_store::<rkv_05_compression::Store>(&dir, &settings, true)?;
     let table = read(&dir, "000002.sst")?;
     pages.push(page(
         "lesson-05-table-lz4.md",
@@ -166,7 +170,45 @@ fn generate() -> Result<Vec<(String, String)>> {
         &settings,
         true,
         &dir,
-        &[("000002.sst", walk_block_table(&table)?)],
+        &[("000002.sst", walk_block_table(&table, false)?)],
+    )?);
+
+    // Lesson 06: the checksummed log, before any flush, so that it holds records...
+    let dir = scratch.path().join("06-log");
+    write_store::<rkv_06_checksums::Store>(&dir, &[], false)?;
+    let log = read(&dir, "000001.log")?;
+    pages.push(page(
+        "lesson-06-log.md",
+        "rkv-06-checksums",
+        &[],
+        false,
+        &dir,
+        &[("000001.log", walk_log(&log, true)?)],
+    )?);
+
+    // ...and after a flush: lesson 05's uncompressed example table, every block sealed, and the
+    // sealed TABLES.
+    let settings = [
+        ("compression", "none"),
+        ("block_bytes", "64"),
+        ("restart_interval", "2"),
+    ];
+    let dir = scratch.path().join("06");
+    write_store::<rkv_06_checksums::Store>(&dir, &settings, true)?;
+    let table = read(&dir, "000002.sst")?;
+    let list = read(&dir, "TABLES")?;
+    let log = read(&dir, "000003.log")?;
+    pages.push(page(
+        "lesson-06-table.md",
+        "rkv-06-checksums",
+        &settings,
+        true,
+        &dir,
+        &[
+            ("000002.sst", walk_block_table(&table, true)?),
+            ("TABLES", walk_table_list(&list, true)?),
+            ("000003.log", walk_log(&log, true)?),
+        ],
     )?);
 
     for (name, text) in &pages {
@@ -179,9 +221,9 @@ fn generate() -> Result<Vec<(String, String)>> {
     Ok(pages)
 }
 
-/// Opens a fresh store of type `S` in `dir` with `settings`, applies [`WRITES`], flushes it and
-/// closes it.
-fn write_store<S: KvStore>(dir: &Path, settings: &[(&str, &str)]) -> Result<()> {
+/// Opens a fresh store of type `S` in `dir` with `settings`, applies [`WRITES`], flushes it if
+/// `flush` says so, and closes it.
+fn write_store<S: KvStore>(dir: &Path, settings: &[(&str, &str)], flush: bool) -> Result<()> {
     let mut options = S::Options::default();
     for (name, value) in settings {
         options
@@ -195,7 +237,9 @@ fn write_store<S: KvStore>(dir: &Path, settings: &[(&str, &str)]) -> Result<()> 
             Op::Delete(key) => store.delete(key.as_bytes())?,
         }
     }
-    store.flush()?;
+    if flush {
+        store.flush()?;
+    }
     Ok(())
 }
 
@@ -415,13 +459,12 @@ impl<'a> Walker<'a> {
     }
 
     fn u32(&mut self, name: &str) -> Result<u32> {
-        let b = self.field(4, |b| {
-            format!(
-                "{name} = {} (u32 LE)",
-                u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-            )
-        })?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.u32_with(|v| format!("{name} = {v} (u32 LE)"))
+    }
+
+    fn u32_with(&mut self, label: impl FnOnce(u32) -> String) -> Result<u32> {
+        let decode = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        Ok(decode(self.field(4, |b| label(decode(b)))?))
     }
 
     fn u64(&mut self, name: &str) -> Result<u64> {
@@ -442,6 +485,26 @@ impl<'a> Walker<'a> {
             .with_context(|| format!("no varint {name} at offset {}", self.at))?;
         self.field(len, |_| format!("{name} = {value} (varint)"))?;
         Ok(value)
+    }
+
+    /// A stored masked CRC-32 of `covered` (offsets in this walker's bytes), which must match.
+    fn crc(&mut self, name: &str, covered: std::ops::Range<usize>) -> Result<()> {
+        let (start, end) = (covered.start, covered.end);
+        let data = self
+            .bytes
+            .get(covered)
+            .with_context(|| format!("{name} covers {start}..{end}, past the end"))?;
+        let computed = masked_crc(data);
+        let stored = self.u32_with(|v| {
+            format!("{name} = {v:#010x} (masked CRC-32 of {start:#06x}..{end:#06x}, u32 LE)")
+        })?;
+        ensure!(
+            stored == computed,
+            "{name} at offset {}: stored {stored:#010x}, computed {computed:#010x} over \
+             {start}..{end}",
+            self.at - CRC_LEN
+        );
+        Ok(())
     }
 
     fn remaining(&self) -> usize {
@@ -485,10 +548,18 @@ fn u64_at(bytes: &[u8], at: usize) -> Result<u64> {
     Ok(u64::from_le_bytes(le))
 }
 
-/// One record of lesson 01's log, also the record of lesson 02's and 03's tables.
-fn walk_record(w: &mut Walker<'_>, number: usize) -> Result<()> {
+/// One record of lesson 01's log, also the record of lesson 02's and 03's tables; with `crc`,
+/// lesson 06's log record: two checksums in front of the same bytes.
+fn walk_record(w: &mut Walker<'_>, number: usize, crc: bool) -> Result<()> {
     // A delete has no value bytes, so no value row either.
     w.section(format!("record {number}"));
+    if crc {
+        let fixed = w.at + 2 * CRC_LEN;
+        let key_len = u32_at(w.bytes, fixed + 1)? as usize;
+        let value_len = u32_at(w.bytes, fixed + 5)? as usize;
+        w.crc("header_crc", fixed..fixed + 9)?;
+        w.crc("record_crc", fixed..fixed + 9 + key_len + value_len)?;
+    }
     let kind = w.u8(|k| match k {
         1 => "kind = 1 (put)".into(),
         2 => "kind = 2 (delete)".into(),
@@ -511,19 +582,22 @@ fn walk_record(w: &mut Walker<'_>, number: usize) -> Result<()> {
     Ok(())
 }
 
-/// Lesson 01's log (`wal.log`), also every `NNNNNN.log` of lessons 02–05.
-fn walk_log(bytes: &[u8]) -> Result<Vec<Dump>> {
+/// Lesson 01's log (`wal.log`), also every `NNNNNN.log` of lessons 02–05; with `crc`, lesson
+/// 06's checksummed log.
+fn walk_log(bytes: &[u8], crc: bool) -> Result<Vec<Dump>> {
     let mut w = Walker::new(bytes);
     w.section("header");
     w.magic(&rkv_01_basic_store::wal::MAGIC, "magic")?;
     let version = w.u32("version")?;
-    ensure!(
-        version == rkv_01_basic_store::wal::VERSION,
-        "log version {version}"
-    );
+    let expected = if crc {
+        rkv_06_checksums::checksummed_log::VERSION
+    } else {
+        rkv_01_basic_store::wal::VERSION
+    };
+    ensure!(version == expected, "log version {version}, not {expected}");
     let mut number = 0;
     while w.remaining() > 0 {
-        walk_record(&mut w, number)?;
+        walk_record(&mut w, number, crc)?;
         number += 1;
     }
     Ok(vec![w.finish("")?])
@@ -539,7 +613,7 @@ fn walk_scan_table(bytes: &[u8]) -> Result<Vec<Dump>> {
     ensure!(w.u32("version")? == VERSION, "table version");
     let mut number = 0;
     while w.remaining() > footer_len {
-        walk_record(&mut w, number)?;
+        walk_record(&mut w, number, false)?;
         number += 1;
     }
     w.section("footer");
@@ -549,15 +623,23 @@ fn walk_scan_table(bytes: &[u8]) -> Result<Vec<Dump>> {
     Ok(vec![w.finish("")?])
 }
 
-/// Lesson 02's `TABLES` list.
-fn walk_table_list(bytes: &[u8]) -> Result<Vec<Dump>> {
+/// Lesson 02's `TABLES` list; with `crc`, lesson 06's, sealed with a checksum.
+fn walk_table_list(bytes: &[u8], crc: bool) -> Result<Vec<Dump>> {
     let mut w = Walker::new(bytes);
     w.magic(b"RKV-TBL\0", "magic")?;
-    ensure!(w.u32("version")? == 1, "TABLES version");
+    let expected = if crc {
+        rkv_06_checksums::checksummed_log::LIST_VERSION
+    } else {
+        1
+    };
+    ensure!(w.u32("version")? == expected, "TABLES version");
     w.u64("first_log (logs numbered below are flushed)")?;
     let count = w.u32("count")?;
     for i in 0..count {
         w.u64(&format!("table {i} (oldest first)"))?;
+    }
+    if crc {
+        w.crc("crc", 0..w.at)?;
     }
     Ok(vec![w.finish("")?])
 }
@@ -578,7 +660,7 @@ fn walk_indexed_table(bytes: &[u8]) -> Result<Vec<Dump>> {
     let mut starts = Vec::new();
     while w.at < index_start {
         starts.push(w.at as u64);
-        walk_record(&mut w, starts.len() - 1)?;
+        walk_record(&mut w, starts.len() - 1, false)?;
     }
     let number = starts.len();
     ensure!(w.at == index_start, "records overrun the offsets array");
@@ -604,12 +686,22 @@ fn walk_indexed_table(bytes: &[u8]) -> Result<Vec<Dump>> {
 /// An entry decoded from a block: key and value (`None` for a tombstone).
 type BlockEntry = (Vec<u8>, Option<Vec<u8>>);
 
-/// Lesson 05's block table: data blocks, index block, footer.
-fn walk_block_table(bytes: &[u8]) -> Result<Vec<Dump>> {
+/// Lesson 05's block table: data blocks, index block, footer; with `crc`, lesson 06's, where
+/// every block and the footer end in a checksum.
+fn walk_block_table(bytes: &[u8], crc: bool) -> Result<Vec<Dump>> {
     use rkv_05_compression::block_table::{BLOCK_HEADER_LEN, FOOTER_BODY_LEN, MAGIC};
+    let (trailer, version) = if crc {
+        (Crc32::TRAILER_LEN, Crc32::VERSION)
+    } else {
+        (Bare::TRAILER_LEN, Bare::VERSION)
+    };
+    ensure!(
+        trailer == if crc { CRC_LEN } else { 0 },
+        "frame trailer length"
+    );
     let footer_at = bytes
         .len()
-        .checked_sub(FOOTER_BODY_LEN)
+        .checked_sub(FOOTER_BODY_LEN + trailer)
         .context("shorter than a footer")?;
     let index_offset = usize::try_from(u64_at(bytes, footer_at)?)?;
     let index_size = usize::try_from(u64_at(bytes, footer_at + 8)?)?;
@@ -618,7 +710,7 @@ fn walk_block_table(bytes: &[u8]) -> Result<Vec<Dump>> {
         "the index block does not end at the footer"
     );
     // Read the index first (without recording anything) for the size of every data block.
-    let index_raw = unpack(&bytes[index_offset..footer_at])?;
+    let index_raw = unpack(&bytes[index_offset..footer_at], trailer)?;
     let index = walk_block(&mut Walker::new(&index_raw), index_raw.len(), true)?;
 
     let mut w = Walker::new(bytes);
@@ -636,20 +728,20 @@ fn walk_block_table(bytes: &[u8]) -> Result<Vec<Dump>> {
         let stored = bytes
             .get(w.at..w.at + size as usize)
             .with_context(|| format!("data block {i} runs past the end"))?;
-        let raw = unpack(stored)?;
+        let raw = unpack(stored, trailer)?;
         let block = walk_block(&mut Walker::new(&raw), raw.len(), false)?;
         ensure!(
             block.last().map(|(k, _)| k) == Some(last_key),
             "data block {i} does not end with its index key"
         );
         entries += block.len() as u64;
-        if let Some(raw) = walk_stored_block(&mut w, &title, size as usize, false)? {
+        if let Some(raw) = walk_stored_block(&mut w, &title, size as usize, false, trailer)? {
             unpacked.push((title, raw));
         }
     }
     ensure!(w.at == index_offset, "data blocks do not end at the index");
     let title = "index block";
-    if let Some(raw) = walk_stored_block(&mut w, title, index_size, true)? {
+    if let Some(raw) = walk_stored_block(&mut w, title, index_size, true, trailer)? {
         unpacked.push((title.to_owned(), raw));
     }
     w.section("footer");
@@ -657,8 +749,11 @@ fn walk_block_table(bytes: &[u8]) -> Result<Vec<Dump>> {
     w.u64("index block size")?;
     ensure!(w.u64("entries")? == entries, "footer entry count");
     w.u64("data bytes (keys + values)")?;
-    ensure!(w.u32("version")? == 1, "block table version");
+    ensure!(w.u32("version")? == version, "block table version");
     w.magic(&MAGIC, "magic")?;
+    if crc {
+        w.crc("crc", footer_at..footer_at + FOOTER_BODY_LEN)?;
+    }
     let mut dumps = vec![w.finish("")?];
     ensure!(
         BLOCK_HEADER_LEN == 5,
@@ -676,7 +771,10 @@ fn walk_block_table(bytes: &[u8]) -> Result<Vec<Dump>> {
 }
 
 /// The decompressed bytes of a stored block.
-fn unpack(stored: &[u8]) -> Result<Vec<u8>> {
+fn unpack(stored: &[u8], trailer: usize) -> Result<Vec<u8>> {
+    let stored = stored
+        .get(..stored.len().saturating_sub(trailer))
+        .unwrap_or_default();
     ensure!(stored.len() >= 5, "block shorter than its header");
     let codec = Codec::from_id(stored[0]).with_context(|| format!("codec {}", stored[0]))?;
     let raw_len = u32_at(stored, 1)? as usize;
@@ -685,13 +783,15 @@ fn unpack(stored: &[u8]) -> Result<Vec<u8>> {
         .map_err(|what| anyhow::anyhow!("{codec} block: {what}"))
 }
 
-/// A block as stored: codec, raw length, payload. An uncompressed payload is walked in place;
-/// a compressed one is returned (decompressed) to be shown separately.
+/// A block as stored: codec, raw length, payload, and the frame's `trailer` bytes (a checksum
+/// in lesson 06). An uncompressed payload is walked in place; a compressed one is returned
+/// (decompressed) to be shown separately.
 fn walk_stored_block(
     w: &mut Walker<'_>,
     title: &str,
     size: usize,
     index: bool,
+    trailer: usize,
 ) -> Result<Option<(Vec<u8>, bool)>> {
     let start = w.at;
     w.section(title);
@@ -701,7 +801,7 @@ fn walk_stored_block(
     })?;
     let raw_len = w.u32("raw_len (bytes once decompressed)")? as usize;
     let payload_len = size
-        .checked_sub(5)
+        .checked_sub(5 + trailer)
         .context("block shorter than its header")?;
     if codec == Codec::None.id() {
         ensure!(
@@ -709,6 +809,10 @@ fn walk_stored_block(
             "{title}: raw block of the wrong length"
         );
         walk_block(w, raw_len, index)?;
+        if trailer > 0 {
+            w.section(format!("{title}: frame trailer"));
+            w.crc("crc", start..w.at)?;
+        }
         ensure!(w.at == start + size, "{title}: does not fill its handle");
         return Ok(None);
     }
@@ -718,7 +822,10 @@ fn walk_stored_block(
             b.len()
         )
     })?;
-    let raw = unpack(&w.bytes[start..start + size])?;
+    if trailer > 0 {
+        w.crc("crc", start..w.at)?;
+    }
+    let raw = unpack(&w.bytes[start..start + size], trailer)?;
     ensure!(
         raw.len() == raw_len && payload.len() == payload_len,
         "{title}: sizes"
@@ -821,7 +928,9 @@ mod tests {
                 "lesson-02-table.md",
                 "lesson-03-table.md",
                 "lesson-05-table.md",
-                "lesson-05-table-lz4.md"
+                "lesson-05-table-lz4.md",
+                "lesson-06-log.md",
+                "lesson-06-table.md"
             ]
         );
         for (name, text) in &pages {
@@ -835,6 +944,8 @@ mod tests {
         assert!(page("lesson-02-table.md").contains("magic \"RKV-TBL\\0\""));
         assert!(page("lesson-05-table.md").contains("(restart point)"));
         assert!(page("lesson-05-table-lz4.md").contains("codec = 1 (lz4)"));
+        assert!(page("lesson-06-log.md").contains("record_crc = 0x"));
+        assert!(page("lesson-06-table.md").contains("version = 2 (u32 LE)"));
         // Generating twice gives the same bytes: `--check` depends on it.
         assert_eq!(generate().unwrap(), pages);
     }
@@ -844,15 +955,41 @@ mod tests {
         let mut log = rkv_01_basic_store::wal::MAGIC.to_vec();
         log.extend_from_slice(&1u32.to_le_bytes());
         log.extend_from_slice(&[1, 1, 0, 0, 0, 1, 0, 0, 0, b'k', b'v']);
-        let dump = walk_log(&log).unwrap();
+        let dump = walk_log(&log, false).unwrap();
         assert!(dump[0].render().contains("key \"k\""));
 
         let mut extra = log.clone();
         extra.push(7);
-        assert!(walk_log(&extra).is_err(), "a byte left over");
+        assert!(walk_log(&extra, false).is_err(), "a byte left over");
         let mut wrong = log.clone();
         wrong[0] = b'X';
-        assert!(walk_log(&wrong).is_err(), "a wrong magic");
-        assert!(walk_log(&log[..log.len() - 1]).is_err(), "a torn record");
+        assert!(walk_log(&wrong, false).is_err(), "a wrong magic");
+        assert!(
+            walk_log(&log[..log.len() - 1], false).is_err(),
+            "a torn record"
+        );
+        assert!(
+            walk_log(&log, true).is_err(),
+            "version 1 is not lesson 06's log"
+        );
+    }
+
+    #[test]
+    fn a_checksum_that_does_not_match_is_refused() {
+        let mut log = rkv_01_basic_store::wal::MAGIC.to_vec();
+        log.extend_from_slice(&rkv_06_checksums::checksummed_log::VERSION.to_le_bytes());
+        rkv_06_checksums::checksummed_log::encode_record(
+            b"k",
+            &rkv_01_basic_store::Value::Put(b"v".to_vec()),
+            &mut log,
+        );
+        assert!(walk_log(&log, true).is_ok());
+        let last = log.len() - 1;
+        log[last] ^= 1;
+        let Err(error) = walk_log(&log, true) else {
+            panic!("a damaged record passed");
+        };
+        let error = error.to_string();
+        assert!(error.contains("record_crc"), "{error}");
     }
 }

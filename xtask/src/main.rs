@@ -71,6 +71,10 @@ struct BenchArgs {
     /// Skip criterion even without --quick.
     #[arg(long)]
     no_criterion: bool,
+    /// Measure nothing: write the pages again from book/src/generated/bench.json (for work on
+    /// the page's layout).
+    #[arg(long, conflicts_with_all = ["quick", "keys", "ops", "repeats", "phase_seconds", "peers", "filter", "no_criterion"])]
+    rerender: bool,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +108,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Book(args) => book::run(&root, args.check),
         Command::Formats(args) => formats::run(&root, args.check),
+        Command::Bench(args) if args.rerender => bench::rerender(&root),
         Command::Bench(args) => bench::run(
             &root,
             &bench::Options {

@@ -9,6 +9,7 @@
 //! `open` delete a log that still matters or open the wrong table, so it must be guarded exactly
 //! as well as the log is — and by the same lesson.
 
+use rkv_01_basic_store::wal::RecordFormat;
 use rkv_01_basic_store::{DataDir, Log, Value};
 use rkv_contract::{Result, SyncMode};
 
@@ -53,7 +54,12 @@ pub trait Journal: Sized + Send {
 }
 // ANCHOR_END: journal_trait
 
-impl Journal for Log {
+// ANCHOR: journal_for_log
+/// Lesson 01's log is a journal for records of any format: plain here, checksummed in lesson 06,
+/// which also protects `TABLES` the way it protects records.
+impl<F: RecordFormat> Journal for Log<F> {
+    const LIST_VERSION: u32 = F::VERSION;
+
     fn open(
         dir: &DataDir,
         name: &str,
@@ -78,4 +84,13 @@ impl Journal for Log {
     fn is_empty(&self) -> bool {
         Log::is_empty(self)
     }
+
+    fn seal_list(bytes: &mut Vec<u8>) {
+        F::seal(bytes);
+    }
+
+    fn open_list(bytes: &[u8]) -> Result<&[u8], String> {
+        F::unseal(bytes)
+    }
 }
+// ANCHOR_END: journal_for_log

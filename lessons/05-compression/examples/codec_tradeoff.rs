@@ -104,6 +104,7 @@ fn main() -> BoxResult<()> {
         value_size: 100,
         seed: 42,
         order: Order::Random,
+        values: Default::default(),
     };
     // The shuffled order in which the gets ask for the keys: the same for every configuration.
     let get_order: Vec<usize> = load::key_order(&spec)?.map(|i| i as usize).collect();

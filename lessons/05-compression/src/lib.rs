@@ -23,8 +23,10 @@
 //! of lesson 03's handful of scattered small reads, and the index holds one entry per block
 //! instead of one per key. [`block_table`] has the layout byte by byte.
 //!
-//! The store is lesson 02's [`LsmStore`] with this table plugged in, probed with lesson 04's
-//! parallel lookup. `--set compression=none|lz4|zstd`, `--set block_bytes=N` and
+//! The store is lesson 02's [`LsmStore`] with this table plugged in, searched newest first as in
+//! lesson 03. Lesson 04 measured that parallel probes pay only with many tables and cold caches;
+//! keeping the simple lookup here means that lesson 05's numbers against lesson 04 show what
+//! compression changes and nothing else. `--set compression=none|lz4|zstd`, `--set block_bytes=N` and
 //! `--set restart_interval=N` (1 turns prefix compression off) tune it; `inspect` shows each
 //! table's size on disk against the bytes of keys and values it holds.
 //!

@@ -45,14 +45,12 @@
 //! wrong checksum was damaged after it was written — and since it is complete, it may have been
 //! acknowledged. Dropping it would silently lose a write the store promised to keep.
 
-use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read};
+use std::path::Path;
 
-use rkv_01_basic_store::wal::{self, RecordRead};
-use rkv_01_basic_store::{DataDir, Value};
-use rkv_02_sstables::Journal;
-use rkv_contract::{Error, IoContext, Result, SyncMode};
+use rkv_01_basic_store::wal::{self, RecordFormat, RecordRead};
+use rkv_01_basic_store::{Log, Value};
+use rkv_contract::{Error, IoContext, Result};
 
 use crate::crc::{self, mask, masked_crc};
 
@@ -60,14 +58,14 @@ use crate::crc::{self, mask, masked_crc};
 pub const MAGIC: [u8; 8] = wal::MAGIC;
 /// The log format this lesson writes (lesson 01 writes 1).
 pub const VERSION: u32 = 2;
+/// Version of the `TABLES` file a store with this log writes (lesson 02 writes 1).
+pub const LIST_VERSION: u32 = VERSION;
 /// Length of the file header: magic and version.
 pub const HEADER_LEN: u64 = wal::HEADER_LEN;
 /// Bytes of checksums in front of each lesson-01 record.
 pub const CHECKSUMS_LEN: usize = 8;
 /// Length of a record's fixed part: both checksums, kind and the two lengths.
 pub const RECORD_HEADER_LEN: usize = CHECKSUMS_LEN + wal::RECORD_HEADER_LEN;
-/// Version of the `TABLES` file a store with this log writes (lesson 02 writes 1).
-pub const LIST_VERSION: u32 = 2;
 
 // ANCHOR: encode
 /// Appends one checksummed record to `buf`: two checksums, then lesson 01's encoding.
@@ -146,196 +144,33 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// An open checksummed log, positioned for appending.
-#[derive(Debug)]
-pub struct ChecksummedLog {
-    /// Opened in append mode: every write lands at the end, whatever else happens.
-    file: File,
-    /// Where the log lives, for error messages.
-    path: PathBuf,
-    /// Bytes in the file, header included.
-    len: u64,
-    /// Records in the file.
-    records: u64,
-    /// Whether each append is fsynced.
-    sync: SyncMode,
-    /// Reused encoding buffer, so an append allocates nothing in the steady state.
-    buf: Vec<u8>,
-}
-
-impl ChecksummedLog {
-    // ANCHOR: open
-    /// Opens (or creates) the log `name` in `dir`, handing every whole record to `apply` in the
-    /// order written. A torn tail is dropped and cut off; corruption anywhere is an error, and
-    /// then the file is left exactly as it was found.
-    pub fn open(
-        dir: &DataDir,
-        name: &str,
-        sync: SyncMode,
-        apply: &mut dyn FnMut(Vec<u8>, Value),
-    ) -> Result<ChecksummedLog> {
-        let path = dir.file(name);
-        let created = !path.exists();
-        let file = dir.open_append(name)?;
-        let on_disk = file.metadata().at(&path)?.len();
-        let mut log = ChecksummedLog {
-            file,
-            path,
-            len: on_disk,
-            records: 0,
-            sync,
-            buf: Vec::new(),
-        };
-        if on_disk < HEADER_LEN {
-            log.start_fresh(created, dir)?;
-            return Ok(log);
-        }
-        let (valid, records) = replay(&log.file, &log.path, apply)?;
-        log.records = records;
-        if valid < on_disk {
-            // A torn tail was never acknowledged (the acknowledgement follows the append). Cut it
-            // off so that the next record follows the last whole one.
-            log.file.set_len(valid).at(&log.path)?;
-            log.file.sync_all().at(&log.path)?;
-            log.len = valid;
-        }
-        Ok(log)
-    }
-    // ANCHOR_END: open
-
-    /// Writes the header into an empty log (or one whose header was itself torn).
-    fn start_fresh(&mut self, created: bool, dir: &DataDir) -> Result<()> {
-        let mut existing = Vec::new();
-        (&self.file).read_to_end(&mut existing).at(&self.path)?;
-        let header = file_header();
-        if !header.starts_with(&existing) {
-            return Err(format_error(&self.path, &existing));
-        }
-        self.file.set_len(0).at(&self.path)?;
-        self.file.write_all(&header).at(&self.path)?;
-        self.file.sync_all().at(&self.path)?;
-        if created {
-            // The new file's name must survive a crash too.
-            dir.sync()?;
-        }
-        self.len = HEADER_LEN;
-        Ok(())
-    }
-
-    /// Appends one record. When this returns, the record is in the operating system (and on the
-    /// disk, with [`SyncMode::Always`]). Returns the bytes written.
-    pub fn append(&mut self, key: &[u8], value: &Value) -> Result<u64> {
-        self.buf.clear();
-        encode_record(key, value, &mut self.buf);
-        // One write call per record: a crash cuts at most the tail of this record.
-        self.file.write_all(&self.buf).at(&self.path)?;
-        if self.sync == SyncMode::Always {
-            self.file.sync_data().at(&self.path)?;
-        }
-        self.len += self.buf.len() as u64;
-        self.records += 1;
-        Ok(self.buf.len() as u64)
-    }
-
-    /// Records in the log file.
-    pub fn records(&self) -> u64 {
-        self.records
-    }
-
-    /// The log file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
 // ANCHOR: journal
-impl Journal for ChecksummedLog {
-    const LIST_VERSION: u32 = LIST_VERSION;
+/// Lesson 06's record format for lesson 01's [`Log`]: everything else — the header, appending,
+/// replay, cutting off a torn tail — is lesson 01's code, unchanged.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Checksummed;
 
-    fn open(
-        dir: &DataDir,
-        name: &str,
-        sync: SyncMode,
-        apply: &mut dyn FnMut(Vec<u8>, Value),
-    ) -> Result<Self> {
-        ChecksummedLog::open(dir, name, sync, apply)
+impl RecordFormat for Checksummed {
+    const VERSION: u32 = VERSION;
+
+    fn encode(key: &[u8], value: &Value, buf: &mut Vec<u8>) {
+        encode_record(key, value, buf);
     }
 
-    fn append(&mut self, key: &[u8], value: &Value) -> Result<u64> {
-        ChecksummedLog::append(self, key, value)
-    }
-
-    fn sync(&mut self) -> Result<()> {
-        self.file.sync_data().at(&self.path)
-    }
-
-    fn len(&self) -> u64 {
-        self.len
-    }
-
-    fn is_empty(&self) -> bool {
-        self.records == 0
+    fn read(reader: &mut impl Read, path: &Path, offset: u64) -> Result<RecordRead> {
+        read_record(reader, path, offset)
     }
 
     /// `TABLES` gets the same masked CRC-32 as a table block, over the whole file.
-    fn seal_list(bytes: &mut Vec<u8>) {
+    fn seal(bytes: &mut Vec<u8>) {
         crc::seal(bytes, 0);
     }
 
-    fn open_list(bytes: &[u8]) -> Result<&[u8], String> {
+    fn unseal(bytes: &[u8]) -> std::result::Result<&[u8], String> {
         crc::check(bytes).map_err(|what| format!("table list: {what}"))
     }
 }
+
+/// The checksummed write-ahead log: lesson 01's log of [`Checksummed`] records.
+pub type ChecksummedLog = Log<Checksummed>;
 // ANCHOR_END: journal
-
-// ANCHOR: replay
-/// Reads every whole record of the log at `path`, handing each to `apply`; returns the length
-/// of the valid prefix of the file and the number of records in it.
-fn replay(file: &File, path: &Path, apply: &mut dyn FnMut(Vec<u8>, Value)) -> Result<(u64, u64)> {
-    let mut reader = BufReader::new(file);
-    let mut header = [0u8; HEADER_LEN as usize];
-    reader.read_exact(&mut header).at(path)?;
-    if header != file_header() {
-        return Err(format_error(path, &header));
-    }
-    let mut offset = HEADER_LEN;
-    let mut records = 0;
-    loop {
-        match read_record(&mut reader, path, offset)? {
-            RecordRead::Whole { key, value, len } => {
-                apply(key, value);
-                offset += len;
-                records += 1;
-            }
-            RecordRead::End | RecordRead::Torn => return Ok((offset, records)),
-        }
-    }
-}
-// ANCHOR_END: replay
-
-/// The twelve bytes every log of this lesson starts with.
-fn file_header() -> [u8; HEADER_LEN as usize] {
-    let mut header = [0u8; HEADER_LEN as usize];
-    header[..8].copy_from_slice(&MAGIC);
-    header[8..].copy_from_slice(&VERSION.to_le_bytes());
-    header
-}
-
-fn format_error(path: &Path, header: &[u8]) -> Error {
-    let shown: String = header
-        .iter()
-        .take(HEADER_LEN as usize)
-        .map(|&b| {
-            if b.is_ascii_graphic() {
-                (b as char).to_string()
-            } else {
-                format!("\\x{b:02x}")
-            }
-        })
-        .collect();
-    Error::Format {
-        file: path.to_path_buf(),
-        expected: format!("an rkv checksummed log (RKV-LOG version {VERSION})"),
-        found: format!("a file starting with \"{shown}\""),
-    }
-}

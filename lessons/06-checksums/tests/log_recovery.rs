@@ -181,7 +181,7 @@ fn lesson_01_and_lesson_06_logs_refuse_each_other() {
     let ours = tempfile::tempdir().unwrap();
     write_log(ours.path());
     let data_dir = DataDir::open(ours.path()).unwrap();
-    match Log::open(&data_dir, NAME, SyncMode::Never, |_, _| {}) {
+    match <Log>::open(&data_dir, NAME, SyncMode::Never, |_, _| {}) {
         Err(Error::Format { .. }) => {}
         other => panic!("lesson 01 opened a lesson-06 log: {other:?}"),
     }
@@ -190,7 +190,7 @@ fn lesson_01_and_lesson_06_logs_refuse_each_other() {
     let theirs = tempfile::tempdir().unwrap();
     {
         let data_dir = DataDir::open(theirs.path()).unwrap();
-        let mut log = Log::open(&data_dir, NAME, SyncMode::Never, |_, _| {}).unwrap();
+        let mut log = <Log>::open(&data_dir, NAME, SyncMode::Never, |_, _| {}).unwrap();
         log.append(b"k", &Value::Put(b"v".to_vec())).unwrap();
     }
     match replay(theirs.path()) {

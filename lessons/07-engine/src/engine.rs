@@ -339,7 +339,12 @@ impl Engine {
             }
             // Parts still pending belong to a batch whose tail was torn off: it never happened.
         }
-        let next_file = AtomicU64::new(state.next_file);
+        // A rotation numbers its log before any manifest edit records that number, so a log
+        // may be numbered at or above the manifest's next file number: the numbers handed out
+        // from here on start above every log found, or the fresh log below could take the name
+        // of a log just replayed — and be deleted with it.
+        let above_logs = logs.last().map_or(0, |&n| n + 1);
+        let next_file = AtomicU64::new(state.next_file.max(above_logs));
 
         // Write what was recovered as an L0 table, then start a fresh log.
         let mut edits = Vec::new();

@@ -18,7 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rkv_01_basic_store::Value;
-use rkv_02_sstables::Journal;
 use rkv_contract::{Error, Result, Stats, SyncMode};
 
 use crate::batch::{self, WriteBatch};

@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rkv_contract::{KvStore, StoreOptions, SyncMode};
 
 use crate::command::Command;
-use crate::load::{self, LoadSpec, Order};
+use crate::load::{self, LoadSpec, Order, Values};
 use crate::quote::parse_one;
 use crate::reply::{Failure, error_line, execute};
 use crate::shell;
@@ -150,6 +150,9 @@ struct LoadArgs {
     /// The order in which keys are written.
     #[arg(long, value_enum, default_value_t = Order::Seq)]
     order: Order,
+    /// What the values look like: random printable bytes, or repetitive text.
+    #[arg(long, value_enum, default_value_t = Values::Random)]
+    values: Values,
 }
 
 /// Parses `NAME=VALUE` for `--set`.
@@ -348,6 +351,7 @@ fn plan(cli: &Cli) -> anyhow::Result<Plan> {
                 value_size: args.value_size,
                 seed: args.seed,
                 order: args.order,
+                values: args.values,
             };
             load::validate(&spec)?;
             Plan::Load(spec)
@@ -613,7 +617,7 @@ mod tests {
             "8",
         ]);
         assert!(
-            out.starts_with("count=300 value_size=8 order=random seed=42 seconds="),
+            out.starts_with("count=300 value_size=8 values=random order=random seed=42 seconds="),
             "{out}"
         );
         assert_eq!(out.lines().count(), 1);

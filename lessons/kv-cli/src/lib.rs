@@ -26,7 +26,7 @@
 //! compact            prints OK
 //! stats              prints the cost counters: one line of name=value pairs (Stats's Display)
 //! inspect            prints the store's inspect() text as is
-//! load --count N [--value-size B] [--seed S] [--order seq|random]
+//! load --count N [--value-size B] [--seed S] [--order seq|random] [--values random|text]
 //!                    writes N generated keys; prints a one-line summary
 //! shell              reads commands from stdin, one per line (see below)
 //! ```
@@ -59,8 +59,10 @@
 //! order; `--order random` writes the same keys in a permutation shuffled by a generator seeded
 //! with `--seed` (default 42). The value of key `i` is `--value-size` bytes (default 100) of
 //! printable ASCII drawn from a seeded SplitMix64 generator; it depends only on the seed and `i`.
+//! With `--values text` it is instead the record `id=i;name=useri;city=Paris;…` repeated to the
+//! value size — repetitive, like real application data, so codecs have something to compress.
 //! A progress bar is drawn on stderr when stderr is a terminal. The summary line on stdout is
-//! `count=N value_size=B order=O seed=S seconds=T ops_per_sec=R`.
+//! `count=N value_size=B values=V order=O seed=S seconds=T ops_per_sec=R`.
 //!
 //! ## The shell protocol
 //!

@@ -39,6 +39,36 @@ impl fmt::Display for Order {
     }
 }
 
+/// What the generated values look like.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Values {
+    /// Seeded random printable bytes: close to incompressible, the hard case for a codec.
+    #[default]
+    Random,
+    /// Repetitive text, like the records of a real application: `id=N;name=userN;city=…`,
+    /// repeated to the value size. Codecs shrink it several times over.
+    Text,
+}
+
+impl fmt::Display for Values {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Values::Random => "random",
+            Values::Text => "text",
+        })
+    }
+}
+
+/// Writes the text value of key number `i` (see [`Values::Text`]) into `buf`.
+pub fn text_value_into(i: u64, size: usize, buf: &mut Vec<u8>) {
+    buf.clear();
+    let record = format!("id={i};name=user{i};city=Paris;country=France;plan=basic;status=active;");
+    while buf.len() < size {
+        let take = (size - buf.len()).min(record.len());
+        buf.extend_from_slice(&record.as_bytes()[..take]);
+    }
+}
+
 /// What to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoadSpec {
@@ -50,6 +80,8 @@ pub struct LoadSpec {
     pub seed: u64,
     /// Write order.
     pub order: Order,
+    /// What the values look like.
+    pub values: Values,
 }
 
 /// The SplitMix64 generator (Steele, Lea and Flood, 2014): a counter passed through a mixing
@@ -166,16 +198,17 @@ impl LoadReport {
     }
 }
 
-/// `count=N value_size=B order=O seed=S seconds=T ops_per_sec=R`: the same `name=value` style as
+/// `count=N value_size=B values=V order=O seed=S seconds=T ops_per_sec=R`: the same `name=value` style as
 /// `stats`, so a script can read both the same way.
 impl fmt::Display for LoadReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.spec;
         write!(
             f,
-            "count={} value_size={} order={} seed={} seconds={:.3} ops_per_sec={:.0}",
+            "count={} value_size={} values={} order={} seed={} seconds={:.3} ops_per_sec={:.0}",
             s.count,
             s.value_size,
+            s.values,
             s.order,
             s.seed,
             self.elapsed.as_secs_f64(),
@@ -210,7 +243,10 @@ pub fn load<S: KvStore>(
     let mut pending = 0;
     for i in order {
         key_into(i, &mut k);
-        value_into(spec.seed, i, spec.value_size, &mut v);
+        match spec.values {
+            Values::Random => value_into(spec.seed, i, spec.value_size, &mut v),
+            Values::Text => text_value_into(i, spec.value_size, &mut v),
+        }
         store
             .put(&k, &v)
             .with_context(|| format!("put of key number {i}"))?;
@@ -241,7 +277,22 @@ mod tests {
             value_size: 100,
             seed: 42,
             order,
+            values: Values::Random,
         }
+    }
+
+    #[test]
+    fn text_values_repeat_a_record_to_the_requested_size() {
+        let mut buf = Vec::new();
+        text_value_into(7, 100, &mut buf);
+        assert_eq!(buf.len(), 100);
+        assert!(buf.starts_with(b"id=7;name=user7;city=Paris;"));
+        // The record repeats: the text is far from random.
+        let record_len =
+            "id=7;name=user7;city=Paris;country=France;plan=basic;status=active;".len();
+        assert_eq!(buf[record_len..], buf[..100 - record_len]);
+        text_value_into(7, 0, &mut buf);
+        assert!(buf.is_empty());
     }
 
     #[test]
@@ -306,7 +357,7 @@ mod tests {
         assert_eq!(all_a[3], (key(3), value(42, 3, 100)));
         let line = report.to_string();
         assert!(
-            line.starts_with("count=500 value_size=100 order=seq seed=42 seconds="),
+            line.starts_with("count=500 value_size=100 values=random order=seq seed=42 seconds="),
             "{line}"
         );
         assert!(line.contains(" ops_per_sec="), "{line}");

@@ -88,27 +88,33 @@ const WIDTH: u32 = 960;
 /// Engines per line of the legend.
 const LEGEND_COLUMNS: usize = 5;
 
-/// A colour per engine: the stages in blues and greens, the peers in warm colours.
-const COLOURS: &[RGBColor] = &[
+/// Colours of our stages, in lesson order: cool colours.
+const STAGE_COLOURS: &[RGBColor] = &[
     RGBColor(31, 119, 180),
     RGBColor(44, 160, 44),
     RGBColor(23, 190, 207),
     RGBColor(148, 103, 189),
+    RGBColor(57, 59, 121),
     RGBColor(127, 127, 127),
     RGBColor(188, 189, 34),
-    RGBColor(57, 59, 121),
+    RGBColor(82, 84, 163),
+];
+
+/// Colours of the peers: warm colours, so they stand apart from the stages.
+const PEER_COLOURS: &[RGBColor] = &[
     RGBColor(214, 39, 40),
     RGBColor(255, 127, 14),
     RGBColor(227, 119, 194),
     RGBColor(140, 86, 75),
+    RGBColor(231, 186, 82),
 ];
 
-/// Draws `quantity` for every engine (in `engines` order) on every workload (in `workloads`
-/// order) into the SVG file `path`.
+/// Draws `quantity` for every engine (in `engines` order, each with whether it is a peer) on
+/// every workload (in `workloads` order) into the SVG file `path`.
 pub fn draw(
     path: &Path,
     quantity: Quantity,
-    engines: &[String],
+    engines: &[(String, bool)],
     workloads: &[String],
     summaries: &[Summary],
 ) -> Result<()> {
@@ -178,8 +184,15 @@ pub fn draw(
         .map_err(|e| fail(&e))?;
 
     let slot = 80 / engines.len().max(1) as i32;
-    for (e_index, engine) in engines.iter().enumerate() {
-        let colour = COLOURS[e_index % COLOURS.len()];
+    let (mut stages, mut peers) = (0, 0);
+    for (e_index, (engine, is_peer)) in engines.iter().enumerate() {
+        let colour = if *is_peer {
+            peers += 1;
+            PEER_COLOURS[(peers - 1) % PEER_COLOURS.len()]
+        } else {
+            stages += 1;
+            STAGE_COLOURS[(stages - 1) % STAGE_COLOURS.len()]
+        };
         let mut bars = Vec::new();
         let mut whiskers = Vec::new();
         for (w_index, workload) in workloads.iter().enumerate() {

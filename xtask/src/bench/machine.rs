@@ -8,10 +8,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The machine and the build that produced a benchmark run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Machine {
     /// CPU model, from `/proc/cpuinfo`.
     pub cpu: String,
@@ -57,12 +57,15 @@ impl Machine {
             .into_iter()
             .flatten()
             .any(|load| load > cores);
+        let after = self
+            .load_after
+            .map(|load| format!(" and {load:.2} after"))
+            .unwrap_or_default();
         busy.then(|| {
             format!(
-                "the machine was busy: 1-minute load average {} before the run and {} after, \
-                 on {} cores. Other processes competed for the CPU; treat these numbers as noisy.",
+                "the machine was busy: 1-minute load average {} before the run{after}, on {} \
+                 cores. Other processes competed for the CPU; treat these numbers as noisy.",
                 shown(self.load_before),
-                shown(self.load_after),
                 self.cores
             )
         })

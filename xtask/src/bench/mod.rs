@@ -10,6 +10,9 @@
 //!    `bench-stage-<stage>.md` (one per stage, for its chapter), `bench-throughput.svg` and
 //!    `bench-p99.svg`, and `bench.json` with every raw number and the machine.
 //!
+//! `--rerender` measures nothing and writes the pages again from the last `bench.json`, for work
+//! on the page's layout.
+//!
 //! `--peers` adds fjall, RocksDB, sled and redb (the `peers` feature of `rkv-benches`); RocksDB
 //! links the system library, which this command looks for first and, when it is missing, says
 //! how to install.
@@ -25,7 +28,7 @@ use std::process::Command;
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result, ensure};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use machine::Machine;
 use results::{CriterionEstimate, HarnessReport, Summary};
@@ -54,7 +57,7 @@ pub struct Options {
 }
 
 /// The numbers a run uses once defaults are filled in.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 struct Plan {
     keys: u64,
     ops: u64,
@@ -156,15 +159,15 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
     );
     let started = Instant::now();
     let started_at = SystemTime::now();
-    let mut machine = Machine::read(root);
-    if let Some(warning) = machine.busy_warning() {
-        eprintln!("warning: {warning}");
-    }
     let peer_env = if options.peers {
         peers::check()?
     } else {
         Vec::new()
     };
+    let mut machine = Machine::read(root);
+    if let Some(warning) = machine.busy_warning() {
+        eprintln!("warning: {warning}");
+    }
     let target = target_dir(root)?;
     let out_dir = target.join("rkv-bench");
     let raw_path = out_dir.join("harness.json");
@@ -268,6 +271,53 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
     Ok(())
 }
 
+/// Writes the pages again from the `bench.json` of the last run, measuring nothing: for work on
+/// the page's layout. The numbers, the machine and the date stay those of that run.
+pub fn rerender(root: &Path) -> Result<()> {
+    let generated = root.join("book/src/generated");
+    let path = generated.join("bench.json");
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let saved: SavedRun =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let report: HarnessReport = serde_json::from_value(saved.harness.clone())
+        .with_context(|| format!("reading the harness report in {}", path.display()))?;
+    ensure!(
+        report.format == results::HARNESS_FORMAT,
+        "{} holds harness format {}, this xtask reads format {}",
+        path.display(),
+        report.format,
+        results::HARNESS_FORMAT
+    );
+    let summaries = results::summarize(&report);
+    write_outputs(
+        &generated,
+        &saved.command,
+        &saved.machine,
+        &saved.plan,
+        &report,
+        saved.harness,
+        &summaries,
+        saved.criterion.as_deref(),
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(saved.started_unix),
+    )?;
+    eprintln!(
+        "bench: rewrote the pages in {} from bench.json",
+        generated.display()
+    );
+    Ok(())
+}
+
+/// `bench.json` as read back by [`rerender`].
+#[derive(Deserialize)]
+struct SavedRun {
+    command: String,
+    machine: Machine,
+    plan: Plan,
+    started_unix: u64,
+    criterion: Option<Vec<CriterionEstimate>>,
+    harness: serde_json::Value,
+}
+
 /// `bench.json`: everything the page was made from.
 #[derive(Serialize)]
 struct BenchJson<'a> {
@@ -329,7 +379,11 @@ fn write_outputs(
             &inputs.stage_table(&engine.name),
         )?;
     }
-    let engines: Vec<String> = report.engines.iter().map(|e| e.name.clone()).collect();
+    let engines: Vec<(String, bool)> = report
+        .engines
+        .iter()
+        .map(|e| (e.name.clone(), e.kind == "peer"))
+        .collect();
     let mut workloads: Vec<String> = Vec::new();
     for s in summaries {
         if !workloads.contains(&s.workload) {

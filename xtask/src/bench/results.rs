@@ -179,7 +179,7 @@ pub fn summarize(report: &HarnessReport) -> Vec<Summary> {
 }
 
 /// One criterion benchmark's estimate of the time per operation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct CriterionEstimate {
     /// The group: the workload.
     pub group: String,

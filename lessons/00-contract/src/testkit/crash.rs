@@ -88,6 +88,25 @@ fn commands(rng: &mut SplitMix, round: u64, model: &Model) -> Vec<Mutation> {
         .collect()
 }
 
+/// How many rounds a crash test runs, and from which seed.
+#[derive(Clone, Copy, Debug)]
+pub struct CrashPlan {
+    /// Rounds of start, write, SIGKILL, reopen and check, all on the same directory.
+    pub rounds: u64,
+    /// Seed of the generator that picks the commands and the kill points.
+    pub seed: u64,
+}
+
+impl Default for CrashPlan {
+    /// What [`crash_test`] runs: four rounds.
+    fn default() -> Self {
+        CrashPlan {
+            rounds: ROUNDS,
+            seed: 0x5EED,
+        }
+    }
+}
+
 /// Runs the crash test for `S` against its binary in the given sync mode.
 pub fn crash_test<S: KvStore>(
     options: S::Options,
@@ -95,10 +114,32 @@ pub fn crash_test<S: KvStore>(
     sync: SyncMode,
     cli_args: &[&str],
 ) {
+    crash_test_with::<S>(
+        options,
+        binary,
+        sync,
+        cli_args,
+        CrashPlan::default(),
+        &mut |_, _, _| {},
+    );
+}
+
+/// The crash test with a chosen [`CrashPlan`]. After each round's check, `after_reopen` gets
+/// the directory, the reopened store and the model it was found equal to, for a stage's own
+/// checks; if it writes to the store, it must apply the same writes to the model (the next
+/// round checks them).
+pub fn crash_test_with<S: KvStore>(
+    options: S::Options,
+    binary: &Path,
+    sync: SyncMode,
+    cli_args: &[&str],
+    plan: CrashPlan,
+    after_reopen: &mut dyn FnMut(&Path, &mut S, &mut Model),
+) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut model = Model::new();
-    let mut rng = SplitMix(0x5EED ^ (sync == SyncMode::Always) as u64);
-    for round in 0..ROUNDS {
+    let mut rng = SplitMix(plan.seed ^ (sync == SyncMode::Always) as u64);
+    for round in 0..plan.rounds {
         let writes = commands(&mut rng, round, &model);
         let kill_after = 20 + rng.below(COMMANDS_PER_ROUND as u64 - 120) as usize;
 
@@ -162,6 +203,7 @@ pub fn crash_test<S: KvStore>(
             applied += 1;
         }
         model = candidate;
+        after_reopen(dir.path(), &mut store, &mut model);
         drop(store);
     }
 }

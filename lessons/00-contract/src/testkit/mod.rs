@@ -25,7 +25,7 @@ mod crash;
 mod model_test;
 mod suite;
 
-pub use crash::crash_test;
+pub use crash::{CrashPlan, crash_test, crash_test_with};
 pub use model_test::model_test;
 pub use suite::*;
 
