@@ -64,6 +64,10 @@ counters! {
     user_bytes_written,
     /// Bytes the store wrote to disk (log, tables, manifest), for write amplification.
     disk_bytes_written,
+    /// A gauge, not a counter: bytes of all live table files now (stages with levels fill it).
+    table_bytes,
+    /// A gauge: bytes of the tables on the deepest non-empty level, for space amplification.
+    last_level_bytes,
 }
 // ANCHOR_END: counters
 
@@ -72,6 +76,12 @@ impl Stats {
     pub fn write_amplification(&self) -> Option<f64> {
         (self.user_bytes_written > 0)
             .then(|| self.disk_bytes_written as f64 / self.user_bytes_written as f64)
+    }
+
+    /// Bytes of all tables per byte of the last level — how much room overwritten and deleted
+    /// data still takes; `None` when the stage has no levels.
+    pub fn space_amplification(&self) -> Option<f64> {
+        (self.last_level_bytes > 0).then(|| self.table_bytes as f64 / self.last_level_bytes as f64)
     }
 }
 
@@ -88,6 +98,9 @@ impl fmt::Display for Stats {
         }
         if let Some(wa) = self.write_amplification() {
             write!(f, " write_amplification={wa:.2}")?;
+        }
+        if let Some(sa) = self.space_amplification() {
+            write!(f, " space_amplification={sa:.2}")?;
         }
         Ok(())
     }

@@ -471,6 +471,16 @@ impl Engine {
             stats.cache_hits = cache.hits();
             stats.cache_misses = cache.misses();
         }
+        if let Ok(picture) = self.shared.picture() {
+            let levels = &picture.version.levels;
+            stats.table_bytes = (0..levels.len())
+                .map(|l| picture.version.level_bytes(l))
+                .sum();
+            stats.last_level_bytes = (0..levels.len())
+                .rev()
+                .find(|&l| !levels[l].is_empty())
+                .map_or(0, |l| picture.version.level_bytes(l));
+        }
         stats
     }
 

@@ -189,6 +189,15 @@ impl Manifest {
                     format!("{name:?} is not a manifest name"),
                 ));
             }
+            // Opening a missing manifest would create it empty: a store with no tables, whose
+            // files the engine would then delete as leftovers.
+            if !dir.file(&name).exists() {
+                return Err(Error::corruption(
+                    &current_path,
+                    0,
+                    format!("it names {name:?}, which does not exist"),
+                ));
+            }
             let mut records = Vec::new();
             LogFile::open(dir, &name, SyncMode::Always, &mut |key, value| {
                 records.push((key, value))
@@ -213,6 +222,11 @@ impl Manifest {
         let number = state.next_file;
         state.next_file += 1;
         let name = format!("{number:06}.manifest");
+        // A file of that name is what a crash before the rename below left behind; appending
+        // to it would replay its snapshot too, adding every table twice.
+        if old.as_ref() != Some(&name) && dir.file(&name).exists() {
+            dir.remove(&name)?;
+        }
         let mut log = LogFile::open(dir, &name, SyncMode::Always, &mut |_, _| {})?;
         log.append(b"edit", &Value::Put(encode(&state.snapshot())))?;
         let tmp = dir.file(CURRENT_TMP);
