@@ -55,7 +55,7 @@ COMMANDS = {
 }
 MAX_KEY = 64 * 1024
 MAX_VALUE = 16 * 1024 * 1024
-STATS_LINE = re.compile(rb"^[a-z_]+=\d+( [a-z_]+=\d+)*( write_amplification=\d+\.\d\d)?$")
+STATS_LINE = re.compile(rb"^[a-z_]+=\d+(\.\d+)?( [a-z_]+=\d+(\.\d+)?)*$")
 
 
 class CheckFailed(Exception):
