@@ -119,6 +119,7 @@ pub(crate) fn compact_everything(shared: &Shared) -> Result<()> {
     )
 }
 
+// ANCHOR: drop_obsolete
 /// Drops versions no reader of the new tables needs: every version but the newest of a key,
 /// and the newest too if it is a tombstone with nothing older left below to hide.
 struct DropObsolete<'v, I> {
@@ -161,6 +162,7 @@ impl<I> DropObsolete<'_, I> {
             .all(|t| !t.covers(&user_key))
     }
 }
+// ANCHOR_END: drop_obsolete
 
 /// Stops a table once it is full, but never between two versions of one user key.
 struct UntilFull<'a, I: Iterator<Item = Result<TableEntry>>> {
@@ -289,6 +291,7 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
 }
 // ANCHOR_END: run
 
+// ANCHOR: install
 /// Records `edits` in the manifest, then swaps the new version in (and applies `also` to the
 /// state in the same step). Manifest order and version order are the same because both happen
 /// under the manifest lock.
@@ -324,3 +327,4 @@ pub(crate) fn install(
     shared.changed.notify_all();
     Ok(())
 }
+// ANCHOR_END: install

@@ -112,6 +112,7 @@ impl Shared {
         self.next_file.fetch_add(1, Ordering::SeqCst)
     }
 
+    // ANCHOR: picture
     /// A consistent picture for a reader.
     pub fn picture(&self) -> Result<Picture> {
         let state = lock(&self.state, "state")?;
@@ -122,6 +123,7 @@ impl Shared {
             seq: self.last_seq.load(Ordering::Acquire),
         })
     }
+    // ANCHOR_END: picture
 
     /// Deletes logs numbered below `first_live` (their data is in tables).
     pub fn remove_logs_below(&self, first_live: u64) -> Result<()> {

@@ -82,6 +82,7 @@ impl ManifestState {
         }
     }
 
+    // ANCHOR: apply
     /// Applies one edit.
     pub fn apply(&mut self, edit: &Edit) {
         match *edit {
@@ -92,6 +93,7 @@ impl ManifestState {
             Edit::LastSeq(s) => self.last_seq = self.last_seq.max(s),
         }
     }
+    // ANCHOR_END: apply
 
     /// The edits that rebuild this state from nothing.
     fn snapshot(&self) -> Vec<Edit> {

@@ -91,6 +91,7 @@ pub(crate) fn commit(shared: &Shared, batch: WriteBatch) -> Result<()> {
 }
 // ANCHOR_END: commit
 
+// ANCHOR: write_group
 /// Logs, applies and publishes one group. Only the leader runs this.
 fn write_group(shared: &Shared, group: &[Arc<Pending>]) -> Result<()> {
     let mut log = lock(&shared.log, "log")?;
@@ -129,6 +130,7 @@ fn write_group(shared: &Shared, group: &[Arc<Pending>]) -> Result<()> {
     shared.count(&stats);
     Ok(())
 }
+// ANCHOR_END: write_group
 
 // ANCHOR: make_room
 /// Returns the memtable to write into, rotating a full one and stalling while the background

@@ -209,6 +209,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                 drop(engine.take());
                 engine = Some(io("reopen", Engine::open(dir.path(), options()))?);
             }
+            // ANCHOR: snapshots
             Op::TakeSnapshot => {
                 if snapshots.len() == MAX_SNAPSHOTS {
                     snapshots.remove(0);
@@ -240,6 +241,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     b
                 );
             }
+            // ANCHOR_END: snapshots
             Op::DropSnapshot(i) if !snapshots.is_empty() => {
                 snapshots.remove(i % snapshots.len());
             }
