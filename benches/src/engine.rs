@@ -122,11 +122,34 @@ impl fmt::Debug for EngineSpec {
 /// else by name through [`StoreOptions::set`], exactly as `--set NAME=VALUE` on the command line
 /// would. A stage that does not know an option says so, and the report shows `n/a`.
 pub fn open_stage<S: KvStore + 'static>(dir: &Path, settings: &Settings) -> Result<Opened> {
+    open_tuned::<S>(dir, settings, true)
+}
+
+/// Opens stage `S` with the sync mode of `settings` and the stage's own defaults for
+/// everything else: for the full engine, which is tuned for real use like the peers.
+pub fn open_stage_with_own_defaults<S: KvStore + 'static>(
+    dir: &Path,
+    settings: &Settings,
+) -> Result<Opened> {
+    open_tuned::<S>(dir, settings, false)
+}
+
+fn open_tuned<S: KvStore + 'static>(
+    dir: &Path,
+    settings: &Settings,
+    teaching: bool,
+) -> Result<Opened> {
     let mut options = S::Options::default();
     options.set_sync(settings.sync);
     let mut applied = vec![("sync".to_string(), settings.sync.to_string())];
+    if !teaching {
+        applied.push((
+            "memtable_bytes".to_string(),
+            "the stage's own default (a production setting, like the peers')".to_string(),
+        ));
+    }
     let by_name = [("memtable_bytes", settings.memtable_bytes.to_string())];
-    for (name, value) in by_name {
+    for (name, value) in by_name.into_iter().filter(|_| teaching) {
         let shown = match options.set(name, &value) {
             Ok(()) => value,
             Err(_) => "n/a (the stage has no such option)".to_string(),

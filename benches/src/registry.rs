@@ -6,15 +6,27 @@
 //! its row. The order matters: "speed-up against the previous lesson" compares each stage with
 //! the one listed before it.
 
-use crate::engine::{EngineSpec, Kind, open_stage};
+use crate::engine::{EngineSpec, Kind, open_stage, open_stage_with_own_defaults};
 
-/// Declares [`STAGES`] from `"name" => StoreType` lines.
+/// Declares [`STAGES`] from `"name" => StoreType` lines. A line tagged `[own_defaults]` is a
+/// stage tuned for real use (the full engine): it runs with its own defaults, like a peer,
+/// instead of the benchmark's tiny teaching memtable.
 macro_rules! stages {
-    ($($name:literal => $store:ty),* $(,)?) => {
+    ($($name:literal => $store:ty $([$tag:ident])?),* $(,)?) => {
         /// Our stages, lesson by lesson.
         pub const STAGES: &[EngineSpec] = &[
-            $(EngineSpec { name: $name, kind: Kind::Stage, open: open_stage::<$store> },)*
+            $(EngineSpec { name: $name, kind: Kind::Stage, open: opener!($store $(, $tag)?) },)*
         ];
+    };
+}
+
+/// The open function of a stage line.
+macro_rules! opener {
+    ($store:ty) => {
+        open_stage::<$store>
+    };
+    ($store:ty, own_defaults) => {
+        open_stage_with_own_defaults::<$store>
     };
 }
 
@@ -23,6 +35,9 @@ stages! {
     "02-sstables" => rkv_02_sstables::Store,
     "03-binary-search" => rkv_03_binary_search::Store,
     "04-parallel-search" => rkv_04_parallel_search::Store,
+    "05-compression" => rkv_05_compression::Store,
+    "06-checksums" => rkv_06_checksums::Store,
+    "07-engine" => rkv_07_engine::Store [own_defaults],
 }
 
 /// The stages, then (with `peers` on and `with_peers` asked for) the peer engines.
