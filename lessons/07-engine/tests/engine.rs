@@ -208,3 +208,15 @@ fn check_final(engine: &Engine) {
         .collect();
     assert_eq!(got, expected);
 }
+
+/// The handle, its snapshots and its scans can be shared with and sent to other threads; if a
+/// change made one of them lose `Send` or `Sync`, this stops compiling.
+#[test]
+fn handles_are_send_and_sync() {
+    fn shareable<T: Send + Sync>() {}
+    fn sendable<T: Send>() {}
+    shareable::<Engine>();
+    shareable::<rkv_07_engine::Snapshot>();
+    sendable::<rkv_07_engine::engine::Scan>();
+    shareable::<rkv_07_engine::Store>();
+}
