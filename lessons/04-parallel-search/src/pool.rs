@@ -2,9 +2,10 @@
 //! when the store opens, and every `get` hands them work instead of starting threads of its own.
 //!
 //! Why not spawn threads per `get`? Starting a thread costs tens of microseconds (a kernel task,
-//! a stack, a scheduler decision) — far more than probing an indexed table whose pages are in
+//! a stack, a scheduler decision) — more than probing a few indexed tables whose pages are in
 //! memory. A pool pays that once. What is left per `get` is a *hand-off*: putting a job on a
-//! channel and waking a sleeping thread, a few microseconds. The chapter measures it.
+//! channel, waking a sleeping thread, and waiting for its reply. That is still not free — about
+//! 25 µs on the two-core virtual machine the chapter's numbers come from.
 //!
 //! The pool is deliberately plain — `std::thread` and `std::sync::mpsc`, no crate:
 //! - every worker owns the receiving end of its **own** channel, so the caller decides which

@@ -543,8 +543,20 @@ fn table_spec() -> impl Strategy<Value = (BTreeMap<Vec<u8>, Cell>, Kind)> {
     )
 }
 
+/// 96 cases, unless `PROPTEST_CASES` asks for another number.
+fn property_config() -> ProptestConfig {
+    let mut config = ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = 96;
+    }
+    config
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(property_config())]
 
     #[test]
     fn parallel_gives_the_answers_of_newest_first(
