@@ -21,8 +21,12 @@ use crate::internal_key::{self, Seq};
 use crate::memtable::Memtable;
 use crate::version::TableHandle;
 
-/// Entries fetched per refill.
-const CHUNK: usize = 128;
+/// Entries fetched by the first refill: a short scan (the common case) reads one block per
+/// source, not several.
+const FIRST_CHUNK: usize = 8;
+/// Each refill fetches twice as many as the one before, up to this many: a long scan then pays
+/// one re-seek per this many entries.
+const MAX_CHUNK: usize = 256;
 
 /// What a chunked source reads from.
 pub enum Run {
@@ -41,6 +45,8 @@ pub struct Chunked {
     next: Bound<Vec<u8>>,
     end: Option<Vec<u8>>,
     buffer: VecDeque<TableEntry>,
+    /// Entries the next refill fetches.
+    chunk: usize,
     done: bool,
 }
 
@@ -53,15 +59,18 @@ impl Chunked {
             next: start.map_or(Bound::Unbounded, Bound::Included),
             end,
             buffer: VecDeque::new(),
+            chunk: FIRST_CHUNK,
             done: false,
         }
     }
 
     fn refill(&mut self) -> Result<()> {
+        let want = self.chunk;
+        self.chunk = (self.chunk * 2).min(MAX_CHUNK);
         match &self.run {
             Run::Memtable(memtable) => {
-                let chunk = memtable.chunk(&self.next, self.end.as_deref(), CHUNK);
-                self.done = chunk.len() < CHUNK;
+                let chunk = memtable.chunk(&self.next, self.end.as_deref(), want);
+                self.done = chunk.len() < want;
                 self.buffer.extend(chunk);
             }
             Run::Tables(tables) => {
@@ -83,11 +92,11 @@ impl Chunked {
                         }
                         self.buffer.push_back(entry);
                         read += 1;
-                        if read == CHUNK {
+                        if read == want {
                             break;
                         }
                     }
-                    if read < CHUNK {
+                    if read < want {
                         self.table += 1; // this table is exhausted
                     }
                 }
