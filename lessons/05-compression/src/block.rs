@@ -30,6 +30,15 @@ pub struct Block {
 /// A reason a block is corrupt.
 pub type BlockError = String;
 
+/// One entry's place in a block: how much key it shares with its predecessor, where its key
+/// suffix and its value (`None` for a tombstone) lie, and where the next entry starts.
+struct RawEntry {
+    shared: usize,
+    suffix: std::ops::Range<usize>,
+    value: Option<std::ops::Range<usize>>,
+    next: usize,
+}
+
 impl Block {
     /// Checks the trailer of `data` and wraps it.
     pub fn new(data: Vec<u8>) -> Result<Block, BlockError> {
@@ -72,53 +81,91 @@ impl Block {
         read_u32(&self.data, self.entries_end + 4 * i) as usize
     }
 
-    /// Decodes the entry at `offset`, whose predecessor's key is in `key`; replaces `key` with
-    /// this entry's key and returns the value and the next entry's offset.
-    fn entry(&self, offset: usize, key: &mut Vec<u8>) -> Result<(Value, usize), BlockError> {
+    /// Decodes the lengths of the entry at `offset` without copying anything: the key suffix
+    /// and the value stay where they are, as ranges of the block.
+    fn raw_entry(&self, offset: usize) -> Result<RawEntry, BlockError> {
         let bad = |what: &str| format!("entry at block offset {offset}: {what}");
         let entries = &self.data[..self.entries_end];
-        let mut at = offset;
-        let mut number = || -> Result<usize, BlockError> {
-            let (value, used) = entries
-                .get(at..)
-                .and_then(varint::get)
-                .ok_or_else(|| bad("truncated length"))?;
-            at += used;
-            usize::try_from(value).map_err(|_| bad("length too large"))
+        let (shared, unshared, value_len, mut at) = match entries.get(offset..offset + 4) {
+            // The common case: three lengths below 128, one byte each, then the kind.
+            Some(&[a, b, c, _]) if (a | b | c) < 0x80 => {
+                (usize::from(a), usize::from(b), usize::from(c), offset + 3)
+            }
+            _ => {
+                let mut at = offset;
+                let mut number = || -> Result<usize, BlockError> {
+                    let (value, used) = entries
+                        .get(at..)
+                        .and_then(varint::get)
+                        .ok_or_else(|| bad("truncated length"))?;
+                    at += used;
+                    usize::try_from(value).map_err(|_| bad("length too large"))
+                };
+                let shared = number()?;
+                let unshared = number()?;
+                let value_len = number()?;
+                (shared, unshared, value_len, at)
+            }
         };
-        let shared = number()?;
-        let unshared = number()?;
-        let value_len = number()?;
         let kind = *entries.get(at).ok_or_else(|| bad("truncated kind"))?;
         at += 1;
-        if shared > key.len() {
-            return Err(bad("shares more bytes than the previous key has"));
-        }
         let suffix_end = at.checked_add(unshared).filter(|&e| e <= entries.len());
         let suffix_end = suffix_end.ok_or_else(|| bad("key runs past the entries"))?;
         let value_end = suffix_end
             .checked_add(value_len)
             .filter(|&e| e <= entries.len());
         let value_end = value_end.ok_or_else(|| bad("value runs past the entries"))?;
-        key.truncate(shared);
-        key.extend_from_slice(&entries[at..suffix_end]);
-        let value = match kind {
-            KIND_PUT => Value::Put(entries[suffix_end..value_end].to_vec()),
-            KIND_DELETE if value_len == 0 => Value::Tombstone,
+        let put = match kind {
+            KIND_PUT => true,
+            KIND_DELETE if value_len == 0 => false,
             _ => {
                 return Err(bad(&format!(
                     "unknown kind {kind} or tombstone with a value"
                 )));
             }
         };
-        Ok((value, value_end))
+        Ok(RawEntry {
+            shared,
+            suffix: at..suffix_end,
+            value: put.then_some(suffix_end..value_end),
+            next: value_end,
+        })
     }
 
-    /// The full key stored at restart point `i`.
-    fn restart_key(&self, i: usize) -> Result<Vec<u8>, BlockError> {
-        let mut key = Vec::new();
-        self.entry(self.restart(i), &mut key)?;
-        Ok(key)
+    /// Decodes the entry at `offset`, whose predecessor's key is in `key`; replaces `key` with
+    /// this entry's key and returns the entry (its value still inside the block).
+    fn entry(&self, offset: usize, key: &mut Vec<u8>) -> Result<RawEntry, BlockError> {
+        let raw = self.raw_entry(offset)?;
+        if raw.shared > key.len() {
+            return Err(format!(
+                "entry at block offset {offset}: shares more bytes than the previous key has"
+            ));
+        }
+        key.truncate(raw.shared);
+        key.extend_from_slice(&self.data[raw.suffix.clone()]);
+        Ok(raw)
+    }
+
+    /// The value of a decoded entry, copied out of the block.
+    fn value_of(&self, raw: &RawEntry) -> Value {
+        match &raw.value {
+            Some(range) => Value::Put(self.data[range.clone()].to_vec()),
+            None => Value::Tombstone,
+        }
+    }
+
+    /// The full key stored at restart point `i`, borrowed from the block: a restart entry
+    /// shares nothing with its predecessor, so its whole key is its suffix.
+    fn restart_key(&self, i: usize) -> Result<&[u8], BlockError> {
+        let offset = self.restart(i);
+        let raw = self.raw_entry(offset)?;
+        if raw.shared != 0 {
+            return Err(format!(
+                "restart entry at block offset {offset} shares {} bytes",
+                raw.shared
+            ));
+        }
+        Ok(&self.data[raw.suffix])
     }
 
     // ANCHOR: seek_restart
@@ -130,7 +177,7 @@ impl Block {
         while high - low > 1 {
             let mid = low + (high - low) / 2;
             stats.key_comparisons += 1;
-            if self.restart_key(mid)?.as_slice() <= target {
+            if self.restart_key(mid)? <= target {
                 low = mid;
             } else {
                 high = mid;
@@ -150,6 +197,8 @@ impl Block {
     }
 
     /// The first entry with a key `>= target`, if the block has one.
+    ///
+    /// Entries are decoded in place; only the answer's key and value are copied out.
     pub fn seek(
         &self,
         target: &[u8],
@@ -160,15 +209,16 @@ impl Block {
         }
         let restart = self.seek_restart(target, stats)?;
         let mut offset = self.restart(restart);
-        let mut key = Vec::new();
+        let mut key = Vec::with_capacity(target.len() + 16);
         while offset < self.entries_end {
-            let (value, next) = self.entry(offset, &mut key)?;
+            let raw = self.entry(offset, &mut key)?;
             stats.records_read += 1;
             stats.key_comparisons += 1;
             if key.as_slice() >= target {
+                let value = self.value_of(&raw);
                 return Ok(Some((key, value)));
             }
-            offset = next;
+            offset = raw.next;
         }
         Ok(None)
     }
@@ -235,9 +285,9 @@ impl Iterator for BlockCursor {
             return None;
         }
         match self.block.entry(self.offset, &mut self.key) {
-            Ok((value, next)) => {
-                self.offset = next;
-                Some(Ok((self.key.clone(), value)))
+            Ok(raw) => {
+                self.offset = raw.next;
+                Some(Ok((self.key.clone(), self.block.value_of(&raw))))
             }
             Err(e) => {
                 self.failed = true;

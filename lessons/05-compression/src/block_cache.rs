@@ -21,11 +21,13 @@ use crate::block::Block;
 ///
 /// A block is named by the table's id (unique among the tables sharing the cache, e.g. its file
 /// number) and the block's offset in that table. Tables are immutable, so a cached block never
-/// goes stale; a table that is deleted leaves its blocks to be evicted.
+/// goes stale; a table that is deleted can take its blocks out with [`BlockCache::remove`].
 pub trait BlockCache: Send + Sync + Debug {
     /// The cached block at `offset` of table `table`, if the cache holds it.
     fn get(&self, table: u64, offset: u64) -> Option<Arc<Block>>;
     /// Offers the cache a block just read from disk; the cache may keep it or not.
     fn insert(&self, table: u64, offset: u64, block: Arc<Block>);
+    /// Drops the block at `offset` of table `table`, if the cache holds it: its table is gone.
+    fn remove(&self, table: u64, offset: u64);
 }
 // ANCHOR_END: block_cache

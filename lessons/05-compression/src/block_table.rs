@@ -310,6 +310,29 @@ impl<F: Frame> BlockTable<F> {
         self
     }
 
+    /// Reads every data block of the table into its cache (if it has one) and returns how many
+    /// it read. A store calls it for a table it has just written and expects to be read soon.
+    pub fn warm_cache(&self) -> Result<u64> {
+        if self.cache.is_none() {
+            return Ok(0);
+        }
+        let mut stats = Stats::default();
+        for &(_, handle) in &self.index {
+            self.read_data_block(handle, &mut stats)?;
+        }
+        Ok(stats.blocks_read)
+    }
+
+    /// Takes every data block of this table out of its cache: for a table about to be deleted,
+    /// whose blocks would otherwise hold cache space until evicted.
+    pub fn forget_cached(&self) {
+        if let Some((table_id, cache)) = &self.cache {
+            for (_, handle) in &self.index {
+                cache.remove(*table_id, handle.offset);
+            }
+        }
+    }
+
     fn corrupt(&self, handle: BlockHandle, what: String) -> Error {
         Error::corruption(&self.path, handle.offset, what)
     }

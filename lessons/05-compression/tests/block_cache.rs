@@ -30,6 +30,10 @@ impl BlockCache for KeepEverything {
     fn insert(&self, table: u64, offset: u64, block: Arc<Block>) {
         self.blocks.lock().unwrap().insert((table, offset), block);
     }
+
+    fn remove(&self, table: u64, offset: u64) {
+        self.blocks.lock().unwrap().remove(&(table, offset));
+    }
 }
 
 fn entries(n: u32) -> BTreeMap<Vec<u8>, Value> {
@@ -149,5 +153,42 @@ fn without_a_cache_nothing_is_counted_as_one() {
     assert_eq!(
         (stats.cache_hits, stats.cache_misses, stats.blocks_read),
         (0, 0, 3)
+    );
+}
+
+#[test]
+fn warming_reads_every_block_once_and_forgetting_takes_them_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.blk");
+    let data = entries(2000);
+    write(&path, &data);
+    let cache = Arc::new(KeepEverything::default());
+    let table = Tbl::open(&path, &BlockOptions::default())
+        .unwrap()
+        .with_cache(7, cache.clone());
+    let warmed = table.warm_cache().unwrap();
+    assert!(
+        warmed > 1,
+        "a 2000-entry table of 1 KiB blocks has many blocks"
+    );
+    assert_eq!(cache.blocks.lock().unwrap().len() as u64, warmed);
+
+    // Every read is now answered without touching the file.
+    let mut stats = Stats::default();
+    for (key, value) in &data {
+        assert_eq!(table.get(key, &mut stats).unwrap().as_ref(), Some(value));
+    }
+    assert_eq!(stats.blocks_read, 0);
+    assert_eq!(stats.cache_misses, 0);
+
+    table.forget_cached();
+    assert!(cache.blocks.lock().unwrap().is_empty());
+    // A table without a cache has nothing to warm.
+    assert_eq!(
+        Tbl::open(&path, &BlockOptions::default())
+            .unwrap()
+            .warm_cache()
+            .unwrap(),
+        0
     );
 }

@@ -5,13 +5,14 @@
 //! far more often than the rest — so the same few blocks are decoded again and again. The block
 //! cache keeps decoded blocks in memory, keyed by `(table number, block offset)`, up to a budget
 //! in **bytes** (`block_cache_bytes`): a block's weight is its decoded size, so a budget of
-//! 64 MiB holds about 16 000 blocks of 4 KiB, whatever their compressed size was.
+//! 256 MiB holds about 64 000 blocks of 4 KiB, whatever their compressed size was.
 //!
 //! It plugs into lesson 05's tables through the [`rkv_05_compression::BlockCache`] seam: a
 //! table given the cache asks it before reading a data block, and offers it every block it
 //! had to read. Lesson 05 knows nothing of the policy below. Tables are immutable, so a cached
-//! block never goes stale; table numbers are never reused, so a deleted table's blocks are
-//! simply never asked for again and age out.
+//! block never goes stale; table numbers are never reused. A table just written is warmed into
+//! the cache while it has free room ([`crate::table_file::write`]), and a table that is gone
+//! takes its blocks out (`TableHandle`'s `Drop`), so the budget holds blocks that can be read.
 //!
 //! ## Why a crate
 //! The bloom filter is written by hand because it is the lesson; a cache is not. A good
@@ -166,6 +167,10 @@ impl rkv_05_compression::BlockCache for BlockCache {
     fn insert(&self, table: u64, offset: u64, block: Arc<Block>) {
         // A block heavier than a shard's budget is not admitted; that is the cache's call.
         self.blocks.insert((table, offset), block);
+    }
+
+    fn remove(&self, table: u64, offset: u64) {
+        self.blocks.remove(&(table, offset));
     }
 }
 // ANCHOR_END: seam

@@ -149,11 +149,13 @@ impl Picture {
     // ANCHOR: get
     /// The value of `key` in this picture.
     fn get(&self, key: &[u8], stats: &mut Stats) -> Result<Option<Vec<u8>>> {
-        let found = match self.mem.get(key, self.seq) {
+        // One seek key for every level: the newest version of `key` at or below `seq`.
+        let seek = internal_key::encode(key, self.seq);
+        let found = match self.mem.get_at(&seek) {
             Some(value) => Some(value),
-            None => match self.imm.as_ref().and_then(|imm| imm.get(key, self.seq)) {
+            None => match self.imm.as_ref().and_then(|imm| imm.get_at(&seek)) {
                 Some(value) => Some(value),
-                None => self.version.get(key, self.seq, stats)?,
+                None => self.version.get_at(key, &seek, stats)?,
             },
         };
         Ok(match found {
@@ -484,6 +486,11 @@ impl Engine {
                 .map_or(0, |l| picture.version.level_bytes(l));
         }
         stats
+    }
+
+    /// Bytes of decoded blocks the block cache holds now (0 without a cache).
+    pub fn block_cache_used_bytes(&self) -> u64 {
+        self.shared.cache.as_ref().map_or(0, |cache| cache.used_bytes())
     }
 
     /// Sets the counters back to zero.

@@ -28,11 +28,16 @@ const TERMINATOR: [u8; 2] = [0x00, 0x01];
 /// The escaped user key and terminator: every internal key of `user_key` starts with it.
 pub fn user_prefix(user_key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(user_key.len() + 10);
-    for &byte in user_key {
-        out.push(byte);
-        if byte == 0 {
-            out.push(0xFF);
+    if user_key.contains(&0) {
+        for &byte in user_key {
+            out.push(byte);
+            if byte == 0 {
+                out.push(0xFF);
+            }
         }
+    } else {
+        // Most keys have no zero byte: nothing to escape, one copy.
+        out.extend_from_slice(user_key);
     }
     out.extend_from_slice(&TERMINATOR);
     out

@@ -37,11 +37,15 @@ impl Memtable {
     // ANCHOR: get
     /// The newest version of `user_key` with a sequence number `<= seq`, if any.
     pub fn get(&self, user_key: &[u8], seq: Seq) -> Option<Value> {
-        let seek = internal_key::encode(user_key, seq);
-        let entry = self.map.lower_bound(Bound::Included(seek.as_slice()))?;
+        self.get_at(&internal_key::encode(user_key, seq))
+    }
+
+    /// [`Memtable::get`] for a seek key already encoded (`internal_key::encode(user_key, seq)`).
+    pub fn get_at(&self, seek: &[u8]) -> Option<Value> {
+        let entry = self.map.lower_bound(Bound::Included(seek))?;
         // The first internal key at or after the seek key belongs to this user key only if it
         // has the same escaped prefix (the prefix is followed by exactly 8 sequence bytes).
-        (internal_key::prefix_of(entry.key()) == internal_key::prefix_of(&seek))
+        (internal_key::prefix_of(entry.key()) == internal_key::prefix_of(seek))
             .then(|| entry.value().clone())
     }
     // ANCHOR_END: get

@@ -46,7 +46,7 @@ impl Default for EngineOptions {
             base_level_bytes: 32 << 20,
             level_size_ratio: 10,
             bloom_bits_per_key: 10,
-            block_cache_bytes: 64 << 20,
+            block_cache_bytes: 256 << 20,
             table: BlockOptions::default(),
         }
     }

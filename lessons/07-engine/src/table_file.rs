@@ -3,6 +3,9 @@
 //! Every table the engine writes — by a flush or a compaction — gets a sidecar filter file built
 //! from the same entries in the same pass. Both are fsynced before the manifest names the table,
 //! so a crash never leaves a live table without its filter.
+//!
+//! A new table's blocks are loaded into the block cache while it has free room ("warming"),
+//! so a store that fits in the cache is served from memory from the moment a table appears.
 
 use std::sync::Arc;
 
@@ -86,6 +89,14 @@ pub fn write(
         None
     };
     let table = open_sst(dir, options, cache, number)?;
+    if let Some(cache) = cache
+        && cache.used_bytes().saturating_add(summary.file_bytes) <= cache.capacity()
+    {
+        // A table just written is about to be read; while the cache has free room, load it
+        // now, on the background thread, rather than on some reader's first miss. Only free
+        // room is used: warming never pushes out blocks that readers are hitting.
+        table.warm_cache()?;
+    }
     Ok(Some((
         Arc::new(TableHandle::new(number, table, filter)),
         written,

@@ -87,6 +87,13 @@ impl TableHandle {
     // ANCHOR_END: lookup
 }
 
+impl Drop for TableHandle {
+    fn drop(&mut self) {
+        // No reader can reach this table any more: give its cache space back at once.
+        self.table.forget_cached();
+    }
+}
+
 /// The live tables, per level.
 #[derive(Debug, Default, Clone)]
 pub struct Version {
@@ -105,10 +112,14 @@ impl Version {
     // ANCHOR: get
     /// The newest version of `user_key` at or below `seq` in the tables.
     pub fn get(&self, user_key: &[u8], seq: u64, stats: &mut Stats) -> Result<Option<Value>> {
-        let seek = internal_key::encode(user_key, seq);
+        self.get_at(user_key, &internal_key::encode(user_key, seq), stats)
+    }
+
+    /// [`Version::get`] for a seek key already encoded (`internal_key::encode(user_key, seq)`).
+    pub fn get_at(&self, user_key: &[u8], seek: &[u8], stats: &mut Stats) -> Result<Option<Value>> {
         for table in &self.levels[0] {
             if table.covers(user_key)
-                && let Some(value) = table.lookup(&seek, stats)?
+                && let Some(value) = table.lookup(seek, stats)?
             {
                 return Ok(Some(value));
             }
@@ -117,7 +128,7 @@ impl Version {
             let i = level.partition_point(|t| t.largest_user.as_slice() < user_key);
             if let Some(table) = level.get(i)
                 && table.covers(user_key)
-                && let Some(value) = table.lookup(&seek, stats)?
+                && let Some(value) = table.lookup(seek, stats)?
             {
                 return Ok(Some(value));
             }

@@ -157,6 +157,39 @@ fn misses_are_answered_by_the_bloom_filters() {
     }
 }
 
+#[test]
+fn new_tables_are_read_from_the_cache_and_replaced_ones_leave_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = EngineOptions::tiny();
+    options.block_cache_bytes = 4 << 20;
+    // Uncompressed, so that a table's decoded blocks weigh about what its file does.
+    options.table.compression = rkv_05_compression::Codec::None;
+    let engine = Engine::open(dir.path(), options).unwrap();
+    for round in 0..5 {
+        for i in 0..2000 {
+            engine.put(&key(i), format!("value {round}").as_bytes()).unwrap();
+        }
+        engine.compact().unwrap();
+    }
+    // Every table was warmed when it was written: no read goes to the disk.
+    engine.reset_stats();
+    for i in 0..2000 {
+        assert_eq!(engine.get(&key(i)).unwrap().as_deref(), Some(&b"value 4"[..]));
+    }
+    let stats = engine.stats();
+    assert_eq!(stats.blocks_read, 0, "{stats:?}");
+    assert_eq!(stats.cache_misses, 0, "{stats:?}");
+    // Five rounds of rewrites replaced every table several times; only the live ones' blocks
+    // are left in the cache.
+    let used = engine.block_cache_used_bytes();
+    assert!(used > 0);
+    assert!(
+        used <= stats.table_bytes,
+        "cache holds {used} bytes, live tables are {} bytes",
+        stats.table_bytes
+    );
+}
+
 /// Many writers and readers at once; afterwards the store holds exactly the last write of each
 /// key, also after a reopen.
 #[test]
