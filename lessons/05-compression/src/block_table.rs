@@ -35,6 +35,7 @@ use rkv_contract::{Error, IoContext, MAX_KEY_BYTES, MAX_VALUE_BYTES, Result, Sta
 use crate::block::Block;
 use crate::block_builder::BlockBuilder;
 use crate::block_cache::BlockCache;
+use crate::block_index::BlockIndex;
 use crate::frame::Frame;
 use crate::{BlockOptions, Codec, varint};
 
@@ -84,7 +85,7 @@ pub struct BlockTable<F: Frame> {
     /// The file, for error messages.
     path: PathBuf,
     /// Last key and handle of every data block, in order.
-    index: Vec<(Vec<u8>, BlockHandle)>,
+    index: BlockIndex,
     /// What the table holds.
     summary: TableSummary,
     /// A cache of decoded data blocks and this table's id in it; `None` unless a store
@@ -216,7 +217,7 @@ impl<F: Frame> Table for BlockTable<F> {
         let mut table = BlockTable {
             file,
             path: path.to_path_buf(),
-            index: Vec::new(),
+            index: BlockIndex::default(),
             summary: TableSummary {
                 entries: le_u64(&body[16..24]),
                 data_bytes: le_u64(&body[24..32]),
@@ -227,12 +228,8 @@ impl<F: Frame> Table for BlockTable<F> {
             _frame: PhantomData,
         };
         table.index = table.read_index(index_handle, footer_at)?;
-        if let Some((last, first_block)) = table
-            .index
-            .last()
-            .map(|(k, _)| k.clone())
-            .zip(table.index.first().map(|(_, h)| *h))
-        {
+        if let Some(first_block) = table.index.handle(0) {
+            let last = table.index.last_key(table.index.len() - 1).to_vec();
             let first = table.read_block(first_block, MAX_DATA_BLOCK, &mut scratch)?;
             let smallest = first
                 .entries_from(None)
@@ -251,11 +248,7 @@ impl<F: Frame> Table for BlockTable<F> {
     // ANCHOR: get
     fn get(&self, key: &[u8], stats: &mut Stats) -> Result<Option<Value>> {
         // The first block whose last key is >= key is the only one that can hold it.
-        let position = self.index.partition_point(|(last, _)| {
-            stats.key_comparisons += 1;
-            last.as_slice() < key
-        });
-        let Some(&(_, handle)) = self.index.get(position) else {
+        let Some(handle) = self.index.handle(self.index.find(key, stats)) else {
             return Ok(None); // beyond the table's largest key
         };
         let block = self.read_data_block(handle, stats)?;
@@ -266,11 +259,7 @@ impl<F: Frame> Table for BlockTable<F> {
     // ANCHOR_END: get
 
     fn seek(&self, start: &[u8], stats: &mut Stats) -> Result<Option<TableEntry>> {
-        let position = self.index.partition_point(|(last, _)| {
-            stats.key_comparisons += 1;
-            last.as_slice() < start
-        });
-        let Some(&(_, handle)) = self.index.get(position) else {
+        let Some(handle) = self.index.handle(self.index.find(start, stats)) else {
             return Ok(None);
         };
         // The block's last key is >= start, so the answer is in this block.
@@ -282,9 +271,7 @@ impl<F: Frame> Table for BlockTable<F> {
 
     fn range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<TableIter<'_>> {
         let first = match start {
-            Some(start) => self
-                .index
-                .partition_point(|(last, _)| last.as_slice() < start),
+            Some(start) => self.index.find(start, &mut Stats::default()),
             None => 0,
         };
         Ok(Box::new(BlockTableIter {
@@ -317,7 +304,7 @@ impl<F: Frame> BlockTable<F> {
             return Ok(0);
         }
         let mut stats = Stats::default();
-        for &(_, handle) in &self.index {
+        for &handle in self.index.handles() {
             self.read_data_block(handle, &mut stats)?;
         }
         Ok(stats.blocks_read)
@@ -327,7 +314,7 @@ impl<F: Frame> BlockTable<F> {
     /// whose blocks would otherwise hold cache space until evicted.
     pub fn forget_cached(&self) {
         if let Some((table_id, cache)) = &self.cache {
-            for (_, handle) in &self.index {
+            for handle in self.index.handles() {
                 cache.remove(*table_id, handle.offset);
             }
         }
@@ -389,11 +376,7 @@ impl<F: Frame> BlockTable<F> {
     // ANCHOR_END: read_data_block
 
     /// Reads the index and checks that its handles tile the data region in order.
-    fn read_index(
-        &self,
-        handle: BlockHandle,
-        footer_at: u64,
-    ) -> Result<Vec<(Vec<u8>, BlockHandle)>> {
+    fn read_index(&self, handle: BlockHandle, footer_at: u64) -> Result<BlockIndex> {
         let within = handle
             .offset
             .checked_add(handle.size)
@@ -402,7 +385,7 @@ impl<F: Frame> BlockTable<F> {
             return Err(self.corrupt(handle, "index handle does not end at the footer".into()));
         }
         let block = self.read_block(handle, MAX_INDEX_BLOCK, &mut Stats::default())?;
-        let mut index: Vec<(Vec<u8>, BlockHandle)> = Vec::new();
+        let mut index = BlockIndex::default();
         let mut expected_offset = 0;
         for entry in block
             .entries_from(None)
@@ -426,11 +409,11 @@ impl<F: Frame> BlockTable<F> {
                     ),
                 ));
             }
-            if index.last().is_some_and(|(previous, _)| *previous >= key) {
+            if !index.is_empty() && index.last_key(index.len() - 1) >= key.as_slice() {
                 return Err(self.corrupt(handle, "index keys are not ascending".into()));
             }
             expected_offset += block_handle.size;
-            index.push((key, block_handle));
+            index.push(&key, block_handle);
         }
         if expected_offset != handle.offset {
             return Err(self.corrupt(
@@ -471,13 +454,13 @@ impl<F: Frame> Iterator for BlockTableIter<'_, F> {
                     }
                     Some(Err(what)) => {
                         self.done = true;
-                        let handle = self.table.index[self.next_block - 1].1;
+                        let handle = self.table.index.handles()[self.next_block - 1];
                         return Some(Err(self.table.corrupt(handle, what)));
                     }
                     None => self.current = None,
                 }
             }
-            let &(_, handle) = self.table.index.get(self.next_block)?;
+            let handle = self.table.index.handle(self.next_block)?;
             self.next_block += 1;
             let loaded = self
                 .table

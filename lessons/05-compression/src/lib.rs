@@ -38,6 +38,7 @@
 pub mod block;
 pub mod block_builder;
 pub mod block_cache;
+pub mod block_index;
 pub mod block_table;
 pub mod codec;
 pub mod frame;

@@ -154,23 +154,23 @@ impl WriteBatch {
 
 // ANCHOR: records
 /// The log records (key, value) that hold `encoded`, the batch starting at sequence `first`.
-pub fn records(first: u64, encoded: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let parts: Vec<&[u8]> = if encoded.is_empty() {
-        vec![encoded]
-    } else {
-        encoded.chunks(MAX_PART_BYTES).collect()
+pub fn records(first: u64, encoded: Vec<u8>) -> Vec<(Vec<u8>, Value)> {
+    let key = |index: u32, count: u32| {
+        let mut key = Vec::with_capacity(16);
+        key.extend_from_slice(&first.to_be_bytes());
+        key.extend_from_slice(&index.to_be_bytes());
+        key.extend_from_slice(&count.to_be_bytes());
+        key
     };
-    let count = parts.len() as u32;
-    parts
-        .into_iter()
+    if encoded.len() <= MAX_PART_BYTES {
+        // The common case: one part, the encoded batch itself (moved, not copied).
+        return vec![(key(0, 1), Value::Put(encoded))];
+    }
+    let count = encoded.len().div_ceil(MAX_PART_BYTES) as u32;
+    encoded
+        .chunks(MAX_PART_BYTES)
         .enumerate()
-        .map(|(index, part)| {
-            let mut key = Vec::with_capacity(16);
-            key.extend_from_slice(&first.to_be_bytes());
-            key.extend_from_slice(&(index as u32).to_be_bytes());
-            key.extend_from_slice(&count.to_be_bytes());
-            (key, part.to_vec())
-        })
+        .map(|(index, part)| (key(index as u32, count), Value::Put(part.to_vec())))
         .collect()
 }
 // ANCHOR_END: records
@@ -256,8 +256,10 @@ mod tests {
             )
             .unwrap();
         batch.put(b"small", b"v").unwrap();
-        let encoded = batch.encode();
-        let records = records(42, &encoded);
+        let records: Vec<(Vec<u8>, Vec<u8>)> = records(42, batch.encode())
+            .into_iter()
+            .map(|(key, value)| (key, value.as_live().unwrap_or_default().to_vec()))
+            .collect();
         assert_eq!(records.len(), 2);
         let mut reassembly = Reassembly::default();
         assert_eq!(

@@ -170,11 +170,17 @@ impl BloomFilter {
     // ANCHOR: may_contain
     /// `false` if `key` was certainly not added; `true` if it probably was.
     pub fn may_contain(&self, key: &[u8]) -> bool {
+        self.may_contain_hash(key_hash(key))
+    }
+
+    /// [`BloomFilter::may_contain`] for a key whose [`key_hash`] is `hash`: a lookup that asks
+    /// several tables' filters about one key hashes it once.
+    pub fn may_contain_hash(&self, hash: u64) -> bool {
         let m = (self.bits.len() as u64) * 8;
         if m == 0 {
             return true; // a filter that knows nothing must not rule anything out
         }
-        probes(key_hash(key), self.k, m).all(|bit| {
+        probes(hash, self.k, m).all(|bit| {
             let byte = self.bits.get((bit / 8) as usize).copied().unwrap_or(0xff);
             byte & (1 << (bit % 8)) != 0
         })

@@ -490,7 +490,10 @@ impl Engine {
 
     /// Bytes of decoded blocks the block cache holds now (0 without a cache).
     pub fn block_cache_used_bytes(&self) -> u64 {
-        self.shared.cache.as_ref().map_or(0, |cache| cache.used_bytes())
+        self.shared
+            .cache
+            .as_ref()
+            .map_or(0, |cache| cache.used_bytes())
     }
 
     /// Sets the counters back to zero.

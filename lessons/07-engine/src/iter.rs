@@ -160,10 +160,13 @@ impl<I: Iterator<Item = Result<TableEntry>>> Iterator for Visible<I> {
             if seq > self.seq || self.last_prefix.as_deref() == Some(prefix) {
                 continue; // too new for this view, or an older version of a decided key
             }
-            self.last_prefix = Some(prefix.to_vec());
+            // Remember the decided key in the same buffer each time: no allocation per entry.
+            let last = self.last_prefix.get_or_insert_with(Vec::new);
+            last.clear();
+            last.extend_from_slice(prefix);
             if let Value::Put(bytes) = value {
-                let Some((user_key, _)) = internal_key::decode(&key) else {
-                    return Some(Err(bad_key(&key)));
+                let Some(user_key) = internal_key::into_user_key(key) else {
+                    return Some(Err(bad_key(last)));
                 };
                 return Some(Ok((user_key, bytes)));
             }

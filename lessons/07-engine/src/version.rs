@@ -17,7 +17,7 @@ use rkv_01_basic_store::Value;
 use rkv_02_sstables::Table;
 use rkv_contract::{Result, Stats};
 
-use crate::bloom::BloomFilter;
+use crate::bloom::{self, BloomFilter};
 use crate::internal_key;
 use crate::options::LEVELS;
 use crate::sst::Sst;
@@ -67,9 +67,11 @@ impl TableHandle {
 
     // ANCHOR: lookup
     /// The newest version at or below the seek key's sequence number, if this table has one.
-    fn lookup(&self, seek: &[u8], stats: &mut Stats) -> Result<Option<Value>> {
+    /// `key_hash` is the filter hash of the seek key's user key (`bloom::key_hash` of its
+    /// prefix), computed once for all the tables a lookup asks.
+    fn lookup(&self, seek: &[u8], key_hash: u64, stats: &mut Stats) -> Result<Option<Value>> {
         if let Some(filter) = &self.filter
-            && !filter.may_contain(internal_key::prefix_of(seek))
+            && !filter.may_contain_hash(key_hash)
         {
             stats.filter_skips += 1; // the filter is sure: no block is read
             return Ok(None);
@@ -117,9 +119,10 @@ impl Version {
 
     /// [`Version::get`] for a seek key already encoded (`internal_key::encode(user_key, seq)`).
     pub fn get_at(&self, user_key: &[u8], seek: &[u8], stats: &mut Stats) -> Result<Option<Value>> {
+        let key_hash = bloom::key_hash(internal_key::prefix_of(seek));
         for table in &self.levels[0] {
             if table.covers(user_key)
-                && let Some(value) = table.lookup(seek, stats)?
+                && let Some(value) = table.lookup(seek, key_hash, stats)?
             {
                 return Ok(Some(value));
             }
@@ -128,7 +131,7 @@ impl Version {
             let i = level.partition_point(|t| t.largest_user.as_slice() < user_key);
             if let Some(table) = level.get(i)
                 && table.covers(user_key)
-                && let Some(value) = table.lookup(seek, stats)?
+                && let Some(value) = table.lookup(seek, key_hash, stats)?
             {
                 return Ok(Some(value));
             }

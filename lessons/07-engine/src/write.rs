@@ -99,12 +99,13 @@ fn write_group(shared: &Shared, group: &[Arc<Pending>]) -> Result<()> {
     let first = shared.last_seq.load(Ordering::Acquire) + 1;
     let mut stats = Stats::default();
     let mut seq = first;
+    let mut records = Vec::with_capacity(group.len());
     for pending in group {
-        for (key, part) in batch::records(seq, &pending.batch.encode()) {
-            stats.disk_bytes_written += log.log.append(&key, &Value::Put(part))?;
-        }
+        records.extend(batch::records(seq, pending.batch.encode()));
         seq += pending.batch.len() as u64;
     }
+    // The whole group in one write call.
+    stats.disk_bytes_written += log.log.append_all(&records)?;
     if shared.options.sync == SyncMode::Always {
         log.log.sync()?; // one fsync for the whole group
     }
