@@ -297,6 +297,34 @@ impl<F: Frame> BlockTable<F> {
         self
     }
 
+    /// Number of data blocks.
+    pub fn block_count(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The first data block that can hold a key `>= key` (`block_count()` if none can).
+    pub fn find_block(&self, key: &[u8]) -> usize {
+        self.index.find(key, &mut Stats::default())
+    }
+
+    /// Data block `i`, from the cache if the table has one that holds it. For a store that
+    /// walks the blocks itself, holding the table by an `Arc` rather than a borrow.
+    pub fn data_block(&self, i: usize) -> Result<Arc<Block>> {
+        let Some(handle) = self.index.handle(i) else {
+            return Err(Error::invalid(
+                format!("block {i} of {}", self.path.display()),
+                format!("a block number below {}", self.index.len()),
+            ));
+        };
+        self.read_data_block(handle, &mut Stats::default())
+    }
+
+    /// The corruption error for a problem (`what`) found inside data block `i`.
+    pub fn block_corruption(&self, i: usize, what: String) -> Error {
+        let offset = self.index.handle(i).map_or(0, |h| h.offset);
+        Error::corruption(&self.path, offset, what)
+    }
+
     /// Reads every data block of the table into its cache (if it has one) and returns how many
     /// it read. A store calls it for a table it has just written and expects to be read soon.
     pub fn warm_cache(&self) -> Result<u64> {

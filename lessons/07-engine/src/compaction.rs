@@ -25,7 +25,7 @@ use rkv_contract::{Result, Stats};
 
 use crate::engine::{Shared, State, lock, remove_quietly};
 use crate::internal_key;
-use crate::iter::{Chunked, Run};
+use crate::iter::{self, Run};
 use crate::manifest::Edit;
 use crate::options::{EngineOptions, LEVELS};
 use crate::table_file::{self, filter_name, table_name};
@@ -228,18 +228,10 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
     for (level, tables) in &compaction.inputs {
         if *level == 0 {
             for table in tables {
-                sources.push(Box::new(Chunked::new(
-                    Run::Tables(vec![table.clone()]),
-                    None,
-                    None,
-                )));
+                sources.push(iter::stream(Run::Tables(vec![table.clone()]), None, None));
             }
         } else {
-            sources.push(Box::new(Chunked::new(
-                Run::Tables(tables.clone()),
-                None,
-                None,
-            )));
+            sources.push(iter::stream(Run::Tables(tables.clone()), None, None));
         }
     }
     let mut merged = DropObsolete {

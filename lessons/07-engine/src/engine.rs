@@ -20,7 +20,7 @@ use rkv_contract::{Entry, Error, Result, Stats, SyncMode};
 use crate::batch::{Reassembly, WriteBatch};
 use crate::cache::BlockCache;
 use crate::internal_key::{self, Seq};
-use crate::iter::{Chunked, Run, Visible};
+use crate::iter::{self, Run, Visible};
 use crate::manifest::{CURRENT, CURRENT_TMP, Edit, Manifest};
 use crate::memtable::Memtable;
 use crate::options::EngineOptions;
@@ -197,9 +197,7 @@ impl Picture {
             Vec::new()
         } else {
             runs.into_iter()
-                .map(|run| {
-                    Box::new(Chunked::new(run, from.clone(), to.clone())) as TableIter<'static>
-                })
+                .map(|run| iter::stream(run, from.clone(), to.clone()))
                 .collect()
         };
         Scan(Visible::new(MergeIter::new(sources), self.seq))

@@ -2,9 +2,14 @@
 //!
 //! A scan must keep working while flushes and compactions replace tables and while writes go
 //! into the memtable. So a scan holds `Arc`s of the memtables and tables it started with (the
-//! files stay readable even after a compaction unlinks them) and reads them in chunks: each
-//! refill re-opens a short range read after the last key it returned. Nothing borrows the engine,
-//! so a scan can live as long as its caller likes.
+//! files stay readable even after a compaction unlinks them). Nothing borrows the engine, so a
+//! scan can live as long as its caller likes.
+//!
+//! - A run of tables is read by [`TableStream`]: it holds the current decoded block (an
+//!   `Arc<Block>`, shared with the block cache) and walks its entries, then asks the table for
+//!   the next block — one binary search per table, none per block.
+//! - A memtable is read by [`Chunked`]: the skip list's iterators borrow the map, so each refill
+//!   re-opens a short range read after the last key it returned.
 //!
 //! The merged stream holds every version of every key. [`Visible`] keeps, for each user key, the
 //! newest version at or below the scan's sequence number, and hides it if it is a tombstone.
@@ -14,7 +19,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use rkv_01_basic_store::Value;
-use rkv_02_sstables::{Table, TableEntry};
+use rkv_02_sstables::{TableEntry, TableIter};
 use rkv_contract::{Entry, Error, Result};
 
 use crate::internal_key::{self, Seq};
@@ -36,11 +41,17 @@ pub enum Run {
     Tables(Vec<Arc<TableHandle>>),
 }
 
-/// Streams a [`Run`] over `[start, end)` (internal keys) in chunks.
+/// A stream of `run` over `[start, end)` (internal keys), owning everything it reads.
+pub fn stream(run: Run, start: Option<Vec<u8>>, end: Option<Vec<u8>>) -> TableIter<'static> {
+    match run {
+        Run::Memtable(memtable) => Box::new(Chunked::new(memtable, start, end)),
+        Run::Tables(tables) => Box::new(TableStream::new(tables, start, end)),
+    }
+}
+
+/// Streams a memtable over `[start, end)` (internal keys) in chunks.
 pub struct Chunked {
-    run: Run,
-    /// Index of the table being read (for [`Run::Tables`]).
-    table: usize,
+    memtable: Arc<Memtable>,
     /// Where the next chunk starts.
     next: Bound<Vec<u8>>,
     end: Option<Vec<u8>>,
@@ -51,11 +62,10 @@ pub struct Chunked {
 }
 
 impl Chunked {
-    /// A stream of `run` from `start` (inclusive) to `end` (exclusive).
-    pub fn new(run: Run, start: Option<Vec<u8>>, end: Option<Vec<u8>>) -> Self {
+    /// A stream of `memtable` from `start` (inclusive) to `end` (exclusive).
+    pub fn new(memtable: Arc<Memtable>, start: Option<Vec<u8>>, end: Option<Vec<u8>>) -> Self {
         Chunked {
-            run,
-            table: 0,
+            memtable,
             next: start.map_or(Bound::Unbounded, Bound::Included),
             end,
             buffer: VecDeque::new(),
@@ -64,48 +74,15 @@ impl Chunked {
         }
     }
 
-    fn refill(&mut self) -> Result<()> {
+    fn refill(&mut self) {
         let want = self.chunk;
         self.chunk = (self.chunk * 2).min(MAX_CHUNK);
-        match &self.run {
-            Run::Memtable(memtable) => {
-                let chunk = memtable.chunk(&self.next, self.end.as_deref(), want);
-                self.done = chunk.len() < want;
-                self.buffer.extend(chunk);
-            }
-            Run::Tables(tables) => {
-                while self.buffer.is_empty() {
-                    let Some(handle) = tables.get(self.table) else {
-                        self.done = true;
-                        return Ok(());
-                    };
-                    let (from, skip) = match &self.next {
-                        Bound::Included(key) => (Some(key.as_slice()), None),
-                        Bound::Excluded(key) => (Some(key.as_slice()), Some(key.as_slice())),
-                        Bound::Unbounded => (None, None),
-                    };
-                    let mut read = 0;
-                    for entry in handle.table.range(from, self.end.as_deref())? {
-                        let entry = entry?;
-                        if skip == Some(entry.0.as_slice()) {
-                            continue;
-                        }
-                        self.buffer.push_back(entry);
-                        read += 1;
-                        if read == want {
-                            break;
-                        }
-                    }
-                    if read < want {
-                        self.table += 1; // this table is exhausted
-                    }
-                }
-            }
-        }
+        let chunk = self.memtable.chunk(&self.next, self.end.as_deref(), want);
+        self.done = chunk.len() < want;
+        self.buffer.extend(chunk);
         if let Some((key, _)) = self.buffer.back() {
             self.next = Bound::Excluded(key.clone());
         }
-        Ok(())
     }
 }
 
@@ -113,14 +90,113 @@ impl Iterator for Chunked {
     type Item = Result<TableEntry>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.buffer.is_empty()
-            && !self.done
-            && let Err(e) = self.refill()
-        {
-            self.done = true;
-            return Some(Err(e));
+        if self.buffer.is_empty() && !self.done {
+            self.refill();
         }
         self.buffer.pop_front().map(Ok)
+    }
+}
+
+/// The entries of one decoded block, each possibly a reason the block is corrupt.
+type BlockEntries = Box<dyn Iterator<Item = std::result::Result<TableEntry, String>> + Send>;
+
+/// Streams a run of tables (disjoint, ascending) over `[start, end)`, block by block.
+pub struct TableStream {
+    tables: Vec<Arc<TableHandle>>,
+    /// The table being read.
+    table: usize,
+    /// The next block to load from it; `None` until the table's first block is found.
+    block: Option<usize>,
+    /// The entries of the block being read.
+    entries: Option<BlockEntries>,
+    start: Option<Vec<u8>>,
+    end: Option<Vec<u8>>,
+    done: bool,
+}
+
+impl TableStream {
+    /// A stream of `tables` from `start` (inclusive) to `end` (exclusive).
+    pub fn new(
+        tables: Vec<Arc<TableHandle>>,
+        start: Option<Vec<u8>>,
+        end: Option<Vec<u8>>,
+    ) -> Self {
+        TableStream {
+            tables,
+            table: 0,
+            block: None,
+            entries: None,
+            start,
+            end,
+            done: false,
+        }
+    }
+
+    /// Loads the next block into `entries`; `Ok(false)` when every table is exhausted.
+    fn load_next_block(&mut self) -> Result<bool> {
+        loop {
+            let Some(handle) = self.tables.get(self.table) else {
+                return Ok(false);
+            };
+            let table = &handle.table;
+            let (block, first) = match self.block {
+                Some(block) => (block, false),
+                None => (
+                    self.start.as_deref().map_or(0, |s| table.find_block(s)),
+                    true,
+                ),
+            };
+            if block >= table.block_count() {
+                self.table += 1;
+                self.block = None;
+                continue;
+            }
+            self.block = Some(block + 1);
+            // Only the table's first block can hold keys below `start`.
+            let from = if first { self.start.as_deref() } else { None };
+            let entries = table
+                .data_block(block)?
+                .shared_entries_from(from)
+                .map_err(|what| table.block_corruption(block, what))?;
+            self.entries = Some(Box::new(entries));
+            return Ok(true);
+        }
+    }
+}
+
+impl Iterator for TableStream {
+    type Item = Result<TableEntry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            if let Some(entries) = self.entries.as_mut() {
+                match entries.next() {
+                    Some(Ok(entry)) => {
+                        if self.end.as_ref().is_some_and(|end| entry.0 >= *end) {
+                            self.done = true;
+                            return None;
+                        }
+                        return Some(Ok(entry));
+                    }
+                    Some(Err(what)) => {
+                        self.done = true;
+                        let block = self.block.unwrap_or(1).saturating_sub(1);
+                        let table = &self.tables[self.table].table;
+                        return Some(Err(table.block_corruption(block, what)));
+                    }
+                    None => self.entries = None,
+                }
+            }
+            match self.load_next_block() {
+                Ok(true) => {}
+                Ok(false) => self.done = true,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
     }
 }
 
