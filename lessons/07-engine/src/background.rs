@@ -1,9 +1,15 @@
-//! The background thread: flushes immutable memtables and runs compactions.
+//! The background threads: one flushes immutable memtables, one runs compactions.
 //!
-//! One thread does both, flushes first: a pending flush is what stalls writers, while a
-//! compaction only makes reads cheaper. Work is found by looking at the state whenever it
-//! changes; the thread sleeps on the engine's condition variable otherwise. When the last
-//! engine handle is dropped, [`Worker`] tells the thread to stop and joins it.
+//! A pending flush is what stalls writers (the next full memtable has nowhere to go), while a
+//! compaction only keeps reads cheap — and a compaction that rewrites a level can take much
+//! longer than it takes writers to fill a memtable. With one thread doing both, every long
+//! compaction became a write stall. So flushes get a thread of their own and never wait behind
+//! a compaction; the two meet only when they install their results (under the manifest and
+//! state locks, each applying its edit to the *current* version).
+//!
+//! Work is found by looking at the state whenever it changes; a thread sleeps on the engine's
+//! condition variable otherwise. When the last engine handle is dropped, [`Worker`] tells the
+//! threads to stop and joins them.
 
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -16,24 +22,44 @@ use crate::manifest::Edit;
 use crate::memtable::Memtable;
 use crate::table_file;
 
-/// Owns the background thread.
+/// Owns the background threads.
 #[derive(Debug)]
 pub(crate) struct Worker {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// What a background thread does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Duty {
+    Flush,
+    Compact,
 }
 
 impl Worker {
-    /// Starts the thread.
+    /// Starts the threads.
     pub fn start(shared: Arc<Shared>) -> Result<Worker> {
-        let for_thread = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("rkv-background".into())
-            .spawn(move || run(&for_thread))
-            .map_err(|e| Error::io("(background thread)", e))?;
+        let mut threads = Vec::new();
+        for (duty, name) in [(Duty::Flush, "rkv-flush"), (Duty::Compact, "rkv-compact")] {
+            let for_thread = shared.clone();
+            let spawned = std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || run(&for_thread, duty));
+            match spawned {
+                Ok(thread) => threads.push(thread),
+                Err(e) => {
+                    // Stop the thread already started before reporting.
+                    drop(Worker {
+                        shared,
+                        threads: Mutex::new(threads),
+                    });
+                    return Err(Error::io("(background thread)", e));
+                }
+            }
+        }
         Ok(Worker {
             shared,
-            thread: Mutex::new(Some(thread)),
+            threads: Mutex::new(threads),
         })
     }
 }
@@ -44,7 +70,12 @@ impl Drop for Worker {
             state.shutting_down = true;
         }
         self.shared.changed.notify_all();
-        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+        let threads = self
+            .threads
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        for thread in threads {
             let _ = thread.join();
         }
     }
@@ -55,26 +86,32 @@ enum Work {
     Compact(compaction::Compaction),
 }
 
-fn next_work(shared: &Shared) -> Option<Work> {
+fn next_work(shared: &Shared, duty: Duty) -> Option<Work> {
     let mut state = shared.state.lock().ok()?;
     loop {
         if state.shutting_down {
             return None;
         }
         if state.background_error.is_none() {
-            if let Some(imm) = &state.imm {
-                return Some(Work::Flush(imm.clone(), state.log_number));
-            }
-            if let Some(compaction) = compaction::pick(&state.version, &shared.options) {
-                return Some(Work::Compact(compaction));
+            match duty {
+                Duty::Flush => {
+                    if let Some(imm) = &state.imm {
+                        return Some(Work::Flush(imm.clone(), state.log_number));
+                    }
+                }
+                Duty::Compact => {
+                    if let Some(compaction) = compaction::pick(&state.version, &shared.options) {
+                        return Some(Work::Compact(compaction));
+                    }
+                }
             }
         }
         state = shared.changed.wait(state).ok()?;
     }
 }
 
-fn run(shared: &Shared) {
-    while let Some(work) = next_work(shared) {
+fn run(shared: &Shared, duty: Duty) {
+    while let Some(work) = next_work(shared, duty) {
         let result = match work {
             Work::Flush(imm, log_number) => flush(shared, &imm, log_number),
             Work::Compact(picked) => compaction::run_picked(shared, picked),
