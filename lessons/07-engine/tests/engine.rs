@@ -167,14 +167,19 @@ fn new_tables_are_read_from_the_cache_and_replaced_ones_leave_it() {
     let engine = Engine::open(dir.path(), options).unwrap();
     for round in 0..5 {
         for i in 0..2000 {
-            engine.put(&key(i), format!("value {round}").as_bytes()).unwrap();
+            engine
+                .put(&key(i), format!("value {round}").as_bytes())
+                .unwrap();
         }
         engine.compact().unwrap();
     }
     // Every table was warmed when it was written: no read goes to the disk.
     engine.reset_stats();
     for i in 0..2000 {
-        assert_eq!(engine.get(&key(i)).unwrap().as_deref(), Some(&b"value 4"[..]));
+        assert_eq!(
+            engine.get(&key(i)).unwrap().as_deref(),
+            Some(&b"value 4"[..])
+        );
     }
     let stats = engine.stats();
     assert_eq!(stats.blocks_read, 0, "{stats:?}");
