@@ -7,6 +7,10 @@
 //! a compaction; the two meet only when they install their results (under the manifest and
 //! state locks, each applying its edit to the *current* version).
 //!
+//! Both threads run at a lower CPU priority than the application's (nice 10, on Linux): on a
+//! machine with few cores, a reader must not lose its core for a scheduler time slice — several
+//! milliseconds — to a compaction that could just as well run a little later.
+//!
 //! Work is found by looking at the state whenever it changes; a thread sleeps on the engine's
 //! condition variable otherwise. When the last engine handle is dropped, [`Worker`] tells the
 //! threads to stop and joins them.
@@ -110,7 +114,18 @@ fn next_work(shared: &Shared, duty: Duty) -> Option<Work> {
     }
 }
 
+/// Lowers the calling thread's CPU priority (Linux gives each thread its own nice value).
+/// Best effort: a thread that cannot be lowered just runs at the normal priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let me = rustix::thread::gettid();
+        let _ = rustix::process::setpriority_process(Some(me), 10);
+    }
+}
+
 fn run(shared: &Shared, duty: Duty) {
+    lower_priority();
     while let Some(work) = next_work(shared, duty) {
         let result = match work {
             Work::Flush(imm, log_number) => flush(shared, &imm, log_number),

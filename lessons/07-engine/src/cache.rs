@@ -12,7 +12,8 @@
 //! had to read. Lesson 05 knows nothing of the policy below. Tables are immutable, so a cached
 //! block never goes stale; table numbers are never reused. A table just written is warmed into
 //! the cache while it has free room ([`crate::table_file::write`]), and a table that is gone
-//! takes its blocks out (`TableHandle`'s `Drop`), so the budget holds blocks that can be read.
+//! takes its blocks out (the compaction that replaced it does), so the budget holds blocks that
+//! can be read.
 //!
 //! ## Why a crate
 //! The bloom filter is written by hand because it is the lesson; a cache is not. A good

@@ -279,6 +279,15 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
         remove_quietly(&shared.dir, &table_name(number))?;
         remove_quietly(&shared.dir, &filter_name(number))?;
     }
+    // The inputs' blocks leave the cache now, here on the compaction thread. (A reader still
+    // holding an input reads it from its open file, and may bring a block back, to be evicted
+    // in time.) Doing it when the last handle drops would put the work — thousands of cache
+    // removals — on whichever reader or lock happened to drop it.
+    for (_, tables) in &compaction.inputs {
+        for table in tables {
+            table.table.forget_cached();
+        }
+    }
     Ok(())
 }
 // ANCHOR_END: run

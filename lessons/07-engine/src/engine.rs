@@ -18,6 +18,7 @@ use rkv_02_sstables::merge::MergeIter;
 use rkv_contract::{Entry, Error, Result, Stats, SyncMode};
 
 use crate::batch::{Reassembly, WriteBatch};
+use crate::bloom;
 use crate::cache::BlockCache;
 use crate::internal_key::{self, Seq};
 use crate::iter::{self, Run, Visible};
@@ -149,13 +150,15 @@ impl Picture {
     // ANCHOR: get
     /// The value of `key` in this picture.
     fn get(&self, key: &[u8], stats: &mut Stats) -> Result<Option<Vec<u8>>> {
-        // One seek key for every level: the newest version of `key` at or below `seq`.
+        // One seek key for every level (the newest version of `key` at or below `seq`),
+        // and one filter hash for the memtables' and the tables' filters.
         let seek = internal_key::encode(key, self.seq);
-        let found = match self.mem.get_at(&seek) {
+        let hash = bloom::key_hash(internal_key::prefix_of(&seek));
+        let found = match self.mem.get_at(&seek, hash) {
             Some(value) => Some(value),
-            None => match self.imm.as_ref().and_then(|imm| imm.get_at(&seek)) {
+            None => match self.imm.as_ref().and_then(|imm| imm.get_at(&seek, hash)) {
                 Some(value) => Some(value),
-                None => self.version.get_at(key, &seek, stats)?,
+                None => self.version.get_at(key, &seek, hash, stats)?,
             },
         };
         Ok(match found {
@@ -316,7 +319,7 @@ impl Engine {
         logs.sort_unstable();
 
         // Replay the logs into a memtable, each record one batch.
-        let recovered = Memtable::default();
+        let recovered = Memtable::new(options.memtable_bytes);
         let mut last_seq = state.last_seq;
         for &number in &logs {
             let name = log_name(number);
@@ -375,7 +378,7 @@ impl Engine {
 
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                mem: Arc::new(Memtable::default()),
+                mem: Arc::new(Memtable::new(options.memtable_bytes)),
                 imm: None,
                 version: Arc::new(version),
                 log_number,

@@ -40,6 +40,7 @@ pub mod engine;
 pub mod internal_key;
 pub mod iter;
 pub mod manifest;
+pub mod mem_filter;
 pub mod memtable;
 pub mod options;
 pub mod sst;

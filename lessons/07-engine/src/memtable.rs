@@ -14,22 +14,37 @@ use crossbeam_skiplist::SkipMap;
 use rkv_01_basic_store::Value;
 use rkv_02_sstables::TableEntry;
 
+use crate::bloom::key_hash;
 use crate::internal_key::{self, Seq};
+use crate::mem_filter::MemFilter;
 
 /// Sorted, versioned, concurrently readable write buffer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Memtable {
     /// Internal key → value or tombstone.
     map: SkipMap<Vec<u8>, Value>,
+    /// Every user key inserted, so that most lookups of absent keys skip the skip list.
+    filter: MemFilter,
     /// Approximate bytes held (internal keys plus values).
     bytes: AtomicUsize,
 }
 
 impl Memtable {
+    /// An empty memtable meant to hold about `budget_bytes` (its filter is sized for that).
+    pub fn new(budget_bytes: usize) -> Self {
+        Memtable {
+            map: SkipMap::new(),
+            filter: MemFilter::new(budget_bytes),
+            bytes: AtomicUsize::new(0),
+        }
+    }
+
     /// Inserts version `seq` of `user_key`.
     pub fn insert(&self, user_key: &[u8], seq: Seq, value: Value) {
         let key = internal_key::encode(user_key, seq);
         let added = key.len() + value.as_live().map_or(0, <[u8]>::len);
+        // The filter first: a reader that finds the entry must also find its bits.
+        self.filter.insert(key_hash(internal_key::prefix_of(&key)));
         self.map.insert(key, value);
         self.bytes.fetch_add(added, Ordering::Relaxed);
     }
@@ -37,11 +52,16 @@ impl Memtable {
     // ANCHOR: get
     /// The newest version of `user_key` with a sequence number `<= seq`, if any.
     pub fn get(&self, user_key: &[u8], seq: Seq) -> Option<Value> {
-        self.get_at(&internal_key::encode(user_key, seq))
+        let seek = internal_key::encode(user_key, seq);
+        self.get_at(&seek, key_hash(internal_key::prefix_of(&seek)))
     }
 
-    /// [`Memtable::get`] for a seek key already encoded (`internal_key::encode(user_key, seq)`).
-    pub fn get_at(&self, seek: &[u8]) -> Option<Value> {
+    /// [`Memtable::get`] for a seek key already encoded (`internal_key::encode(user_key, seq)`)
+    /// whose filter hash (`bloom::key_hash` of its prefix) is `hash`.
+    pub fn get_at(&self, seek: &[u8], hash: u64) -> Option<Value> {
+        if !self.filter.may_contain(hash) {
+            return None; // never inserted: no need to search
+        }
         let entry = self.map.lower_bound(Bound::Included(seek))?;
         // The first internal key at or after the seek key belongs to this user key only if it
         // has the same escaped prefix (the prefix is followed by exactly 8 sequence bytes).
@@ -94,7 +114,7 @@ mod tests {
 
     #[test]
     fn get_sees_the_newest_version_at_or_below_the_snapshot() {
-        let m = Memtable::default();
+        let m = Memtable::new(1 << 10);
         m.insert(b"k", 5, Value::Put(b"five".to_vec()));
         m.insert(b"k", 9, Value::Tombstone);
         m.insert(b"k\0", 7, Value::Put(b"other".to_vec()));

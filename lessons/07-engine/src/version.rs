@@ -89,13 +89,6 @@ impl TableHandle {
     // ANCHOR_END: lookup
 }
 
-impl Drop for TableHandle {
-    fn drop(&mut self) {
-        // No reader can reach this table any more: give its cache space back at once.
-        self.table.forget_cached();
-    }
-}
-
 /// The live tables, per level.
 #[derive(Debug, Default, Clone)]
 pub struct Version {
@@ -114,12 +107,20 @@ impl Version {
     // ANCHOR: get
     /// The newest version of `user_key` at or below `seq` in the tables.
     pub fn get(&self, user_key: &[u8], seq: u64, stats: &mut Stats) -> Result<Option<Value>> {
-        self.get_at(user_key, &internal_key::encode(user_key, seq), stats)
+        let seek = internal_key::encode(user_key, seq);
+        let key_hash = bloom::key_hash(internal_key::prefix_of(&seek));
+        self.get_at(user_key, &seek, key_hash, stats)
     }
 
-    /// [`Version::get`] for a seek key already encoded (`internal_key::encode(user_key, seq)`).
-    pub fn get_at(&self, user_key: &[u8], seek: &[u8], stats: &mut Stats) -> Result<Option<Value>> {
-        let key_hash = bloom::key_hash(internal_key::prefix_of(seek));
+    /// [`Version::get`] for a seek key already encoded (`internal_key::encode(user_key, seq)`)
+    /// whose filter hash (`bloom::key_hash` of its prefix) is `key_hash`.
+    pub fn get_at(
+        &self,
+        user_key: &[u8],
+        seek: &[u8],
+        key_hash: u64,
+        stats: &mut Stats,
+    ) -> Result<Option<Value>> {
         for table in &self.levels[0] {
             if table.covers(user_key)
                 && let Some(value) = table.lookup(seek, key_hash, stats)?

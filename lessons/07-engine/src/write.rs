@@ -179,7 +179,8 @@ fn rotate(shared: &Shared, log: &mut LogState, state: &mut State) -> Result<()> 
     shared.dir.sync()?; // the new log's name must survive a crash
     log.log = fresh;
     log.number = number;
-    state.imm = Some(std::mem::take(&mut state.mem));
+    let fresh_memtable = Arc::new(Memtable::new(shared.options.memtable_bytes));
+    state.imm = Some(std::mem::replace(&mut state.mem, fresh_memtable));
     state.log_number = number;
     shared.changed.notify_all();
     Ok(())
