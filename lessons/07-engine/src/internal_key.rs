@@ -28,6 +28,12 @@ const TERMINATOR: [u8; 2] = [0x00, 0x01];
 /// The escaped user key and terminator: every internal key of `user_key` starts with it.
 pub fn user_prefix(user_key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(user_key.len() + 10);
+    push_user_prefix(user_key, &mut out);
+    out
+}
+
+/// Appends [`user_prefix`]`(user_key)` to `out`.
+fn push_user_prefix(user_key: &[u8], out: &mut Vec<u8>) {
     if user_key.contains(&0) {
         for &byte in user_key {
             out.push(byte);
@@ -40,15 +46,21 @@ pub fn user_prefix(user_key: &[u8]) -> Vec<u8> {
         out.extend_from_slice(user_key);
     }
     out.extend_from_slice(&TERMINATOR);
-    out
 }
 
 // ANCHOR: encode
 /// The internal key of version `seq` of `user_key`.
 pub fn encode(user_key: &[u8], seq: Seq) -> Vec<u8> {
-    let mut out = user_prefix(user_key);
-    out.extend_from_slice(&(u64::MAX - seq).to_be_bytes());
+    let mut out = Vec::with_capacity(user_key.len() + 10);
+    encode_into(user_key, seq, &mut out);
     out
+}
+
+/// Replaces the contents of `out` with [`encode`]`(user_key, seq)`, reusing its allocation.
+pub fn encode_into(user_key: &[u8], seq: Seq, out: &mut Vec<u8>) {
+    out.clear();
+    push_user_prefix(user_key, out);
+    out.extend_from_slice(&(u64::MAX - seq).to_be_bytes());
 }
 // ANCHOR_END: encode
 

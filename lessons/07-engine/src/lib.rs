@@ -41,6 +41,7 @@ pub mod internal_key;
 pub mod iter;
 pub mod manifest;
 pub mod mem_filter;
+pub mod mem_key;
 pub mod memtable;
 pub mod options;
 pub mod sst;

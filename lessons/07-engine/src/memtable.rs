@@ -17,12 +17,13 @@ use rkv_02_sstables::TableEntry;
 use crate::bloom::key_hash;
 use crate::internal_key::{self, Seq};
 use crate::mem_filter::MemFilter;
+use crate::mem_key::MemKey;
 
 /// Sorted, versioned, concurrently readable write buffer.
 #[derive(Debug)]
 pub struct Memtable {
     /// Internal key → value or tombstone.
-    map: SkipMap<Vec<u8>, Value>,
+    map: SkipMap<MemKey, Value>,
     /// Every user key inserted, so that most lookups of absent keys skip the skip list.
     filter: MemFilter,
     /// Approximate bytes held (internal keys plus values).
@@ -41,10 +42,18 @@ impl Memtable {
 
     /// Inserts version `seq` of `user_key`.
     pub fn insert(&self, user_key: &[u8], seq: Seq, value: Value) {
-        let key = internal_key::encode(user_key, seq);
-        let added = key.len() + value.as_live().map_or(0, <[u8]>::len);
-        // The filter first: a reader that finds the entry must also find its bits.
-        self.filter.insert(key_hash(internal_key::prefix_of(&key)));
+        thread_local! {
+            /// Where a writer thread encodes its keys: no allocation per insert.
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let key = SCRATCH.with_borrow_mut(|scratch| {
+            internal_key::encode_into(user_key, seq, scratch);
+            // The filter first: a reader that finds the entry must also find its bits.
+            self.filter
+                .insert(key_hash(internal_key::prefix_of(scratch)));
+            MemKey::from(scratch.as_slice())
+        });
+        let added = key.as_slice().len() + value.as_live().map_or(0, <[u8]>::len);
         self.map.insert(key, value);
         self.bytes.fetch_add(added, Ordering::Relaxed);
     }
@@ -65,7 +74,7 @@ impl Memtable {
         let entry = self.map.lower_bound(Bound::Included(seek))?;
         // The first internal key at or after the seek key belongs to this user key only if it
         // has the same escaped prefix (the prefix is followed by exactly 8 sequence bytes).
-        (internal_key::prefix_of(entry.key()) == internal_key::prefix_of(seek))
+        (internal_key::prefix_of(entry.key().as_slice()) == internal_key::prefix_of(seek))
             .then(|| entry.value().clone())
     }
     // ANCHOR_END: get
@@ -81,7 +90,7 @@ impl Memtable {
         self.map
             .range::<[u8], _>((lower, upper))
             .take(max)
-            .map(|entry| (entry.key().clone(), entry.value().clone()))
+            .map(|entry| (entry.key().as_slice().to_vec(), entry.value().clone()))
             .collect()
     }
 
@@ -104,7 +113,7 @@ impl Memtable {
     pub fn entries(&self) -> impl Iterator<Item = TableEntry> + '_ {
         self.map
             .iter()
-            .map(|entry| (entry.key().clone(), entry.value().clone()))
+            .map(|entry| (entry.key().as_slice().to_vec(), entry.value().clone()))
     }
 }
 
