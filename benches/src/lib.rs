@@ -24,7 +24,8 @@
 //! - [`distribution`] — uniform, zipfian and latest request distributions for YCSB;
 //! - [`measure`] — timing one phase: histogram, counters, disk size, bytes written;
 //! - [`dbbench`] and [`ycsb`] — the workloads;
-//! - [`report`] — the JSON the harness writes and `cargo xtask bench` reads;
+//! - [`report`] — the JSON the harness writes and `cargo xtask bench` reads (the
+//!   `rkv-bench-report` crate, shared with xtask);
 //! - `peers` (feature `peers`) — fjall, RocksDB, sled and redb behind the same trait, with each
 //!   engine's settings written down. Nothing else in the workspace turns the feature on, and this
 //!   crate is not a default member, so a plain `cargo build` or `cargo test --workspace` never
@@ -45,5 +46,5 @@ pub mod measure;
 #[cfg(feature = "peers")]
 pub mod peers;
 pub mod registry;
-pub mod report;
+pub use rkv_bench_report as report;
 pub mod ycsb;

@@ -1,9 +1,8 @@
 //! Reading what the benchmarks wrote: the harness's JSON report and criterion's estimates.
 //!
-//! These shapes mirror `rkv_benches::report` (format 1). xtask keeps its own copy on purpose:
-//! depending on `rkv-benches` would build every stage into xtask just to read a file. The
-//! format number is checked, so a change on one side without the other is an error, not a
-//! wrong table.
+//! The report's shapes come from the `rkv-bench-report` crate, which the harness writes with:
+//! one definition, and only `serde` to build. The format number is still checked, so a
+//! `bench.json` written by an older harness is an error, not a wrong table.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -14,98 +13,11 @@ use anyhow::{Context, Result, ensure};
 use serde::{Deserialize, Serialize};
 
 /// The format of the harness report this module reads.
-pub const HARNESS_FORMAT: u32 = 1;
+pub const HARNESS_FORMAT: u32 = rkv_bench_report::FORMAT;
 
 /// The harness's report.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct HarnessReport {
-    /// Format version.
-    pub format: u32,
-    /// Parameters of the run.
-    pub config: RunConfig,
-    /// Engines and their settings.
-    pub engines: Vec<EngineReport>,
-    /// One entry per repeat, engine and workload.
-    pub results: Vec<PhaseResult>,
-}
-
-/// Parameters of a harness run.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct RunConfig {
-    /// Records loaded.
-    pub keys: u64,
-    /// Operations per phase.
-    pub ops: u64,
-    /// Key size.
-    pub key_bytes: usize,
-    /// Value size.
-    pub value_bytes: usize,
-    /// Entries per short scan.
-    pub scan_length: usize,
-    /// Repeats.
-    pub repeats: u32,
-    /// Time limit of a phase.
-    pub phase_seconds: f64,
-    /// Durability.
-    pub sync: String,
-    /// Memtable size of our LSM stages.
-    pub memtable_bytes: usize,
-    /// Forced YCSB distribution.
-    pub ycsb_distribution: Option<String>,
-    /// Filters.
-    pub filters: Vec<String>,
-}
-
-/// An engine and its settings.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct EngineReport {
-    /// Name.
-    pub name: String,
-    /// `stage` or `peer`.
-    pub kind: String,
-    /// `(name, value)` settings.
-    pub settings: Vec<(String, String)>,
-}
-
-/// Latency percentiles in nanoseconds.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct Latency {
-    /// Median.
-    pub p50: u64,
-    /// 99th percentile.
-    pub p99: u64,
-    /// 99.9th percentile.
-    pub p999: u64,
-}
-
-/// One phase of one engine in one repeat.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct PhaseResult {
-    /// Engine.
-    pub engine: String,
-    /// Workload.
-    pub workload: String,
-    /// `db_bench` or `ycsb`.
-    pub suite: String,
-    /// Repeat, from 1.
-    pub repeat: u32,
-    /// Operations done.
-    pub ops: u64,
-    /// Whether the time limit cut it short.
-    pub capped: bool,
-    /// Operations per second.
-    pub ops_per_sec: f64,
-    /// Latency of all operations.
-    pub latency_ns: Latency,
-    /// `Stats` counters per operation (stages only).
-    pub stats_per_op: Option<BTreeMap<String, f64>>,
-    /// Size of the store's files.
-    pub disk_bytes: u64,
-    /// Write amplification measured by the kernel's byte count.
-    pub write_amp_os: Option<f64>,
-    /// Write amplification from the stage's own counters.
-    pub write_amp_stats: Option<f64>,
-}
+pub use rkv_bench_report::RunReport as HarnessReport;
+pub use rkv_bench_report::{EngineReport, PhaseResult};
 
 /// Reads and checks the harness report at `path`.
 pub fn read_harness(path: &Path) -> Result<(HarnessReport, serde_json::Value)> {

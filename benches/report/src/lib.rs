@@ -1,8 +1,9 @@
 //! The harness's output: one [`RunReport`] as JSON, read back by `cargo xtask bench`.
 //!
-//! The format is plain data with a version number ([`FORMAT`]); `cargo xtask bench` keeps its own
-//! copy of these shapes (it must not build every stage just to read a file) and checks the
-//! version first.
+//! The format is plain data with a version number ([`FORMAT`]). It lives in a crate of its own,
+//! with nothing but `serde`, so that the harness (which builds every stage) and `cargo xtask
+//! bench` (which must not, just to read a file) share one definition. xtask still checks the
+//! version first: a `bench.json` from an older harness is refused, not misread.
 
 use std::collections::BTreeMap;
 
