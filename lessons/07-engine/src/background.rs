@@ -151,6 +151,7 @@ fn flush(shared: &Shared, imm: &Memtable, log_number: u64) -> Result<()> {
         &shared.options,
         shared.cache.as_ref(),
         number,
+        0,
         &mut entries,
     )?;
     shared.dir.sync()?;

@@ -256,6 +256,7 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
             &shared.options,
             shared.cache.as_ref(),
             number,
+            output_level,
             &mut output,
         )? {
             edits.push(Edit::AddTable {

@@ -357,7 +357,7 @@ impl Engine {
             let number = next_file.fetch_add(1, Ordering::SeqCst);
             let mut entries = recovered.entries().map(Ok);
             if let Some((table, _)) =
-                table_file::write(&dir, &options, cache.as_ref(), number, &mut entries)?
+                table_file::write(&dir, &options, cache.as_ref(), number, 0, &mut entries)?
             {
                 version.levels[0].insert(0, table);
                 edits.push(Edit::AddTable { level: 0, number });

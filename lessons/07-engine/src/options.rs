@@ -1,7 +1,7 @@
 //! The engine's options, each settable by name (`--set name=value`).
 
 use rkv_02_sstables::TableOptions;
-use rkv_05_compression::BlockOptions;
+use rkv_05_compression::{BlockOptions, Codec};
 use rkv_contract::{Error, Result, StoreOptions, SyncMode};
 
 /// How the engine runs. Defaults suit a laptop-sized store; tests shrink every threshold.
@@ -29,6 +29,11 @@ pub struct EngineOptions {
     pub block_cache_bytes: u64,
     /// Block size, restart interval and codec of the tables (lesson 05's options).
     pub table: BlockOptions,
+    /// The codec of tables written to `cold_level` and below, where most of the data ends up
+    /// and is rewritten least often (`--set cold_compression=none|lz4|zstd`).
+    pub cold_compression: Codec,
+    /// The first level written with `cold_compression` (`--set cold_level=N`).
+    pub cold_level: usize,
 }
 
 /// Number of levels, L0 included.
@@ -48,6 +53,8 @@ impl Default for EngineOptions {
             bloom_bits_per_key: 10,
             block_cache_bytes: 256 << 20,
             table: BlockOptions::default(),
+            cold_compression: Codec::Zstd,
+            cold_level: 1,
         }
     }
 }
@@ -67,6 +74,15 @@ impl EngineOptions {
             ..EngineOptions::default()
         };
         options.table.block_bytes = 256;
+        options
+    }
+
+    /// The table options for a table written to `level`.
+    pub fn table_options(&self, level: usize) -> BlockOptions {
+        let mut options = self.table.clone();
+        if level >= self.cold_level {
+            options.compression = self.cold_compression;
+        }
         options
     }
 
@@ -112,6 +128,8 @@ impl StoreOptions for EngineOptions {
             "level_size_ratio" => self.level_size_ratio = parse(name, value, 2)?,
             "bloom_bits_per_key" => self.bloom_bits_per_key = parse(name, value, 0)?,
             "block_cache_bytes" => self.block_cache_bytes = parse(name, value, 0)?,
+            "cold_compression" => self.cold_compression = value.parse()?,
+            "cold_level" => self.cold_level = parse(name, value, 1)?,
             _ => {
                 if !self.table.set(name, value)? {
                     return Err(Error::invalid(

@@ -56,6 +56,7 @@ pub fn write(
     options: &EngineOptions,
     cache: Option<&Arc<BlockCache>>,
     number: u64,
+    level: usize,
     entries: &mut dyn Iterator<Item = Result<TableEntry>>,
 ) -> Result<Option<(Arc<TableHandle>, u64)>> {
     let name = table_name(number);
@@ -69,7 +70,7 @@ pub fn write(
             entries,
             filter: &mut builder,
         },
-        &options.table,
+        &options.table_options(level),
     )?;
     file.sync_all().at(&path)?;
     drop(file);

@@ -164,6 +164,7 @@ fn new_tables_are_read_from_the_cache_and_replaced_ones_leave_it() {
     options.block_cache_bytes = 4 << 20;
     // Uncompressed, so that a table's decoded blocks weigh about what its file does.
     options.table.compression = rkv_05_compression::Codec::None;
+    options.cold_compression = rkv_05_compression::Codec::None;
     let engine = Engine::open(dir.path(), options).unwrap();
     for round in 0..5 {
         for i in 0..2000 {

@@ -200,3 +200,52 @@ fn an_intermediate_level_keeps_a_tombstone_while_an_older_value_lies_below() {
     );
     assert_eq!(engine.get(b"victim").unwrap(), None);
 }
+
+/// The codec byte of the first block of every table on `level` (a block starts with it).
+fn first_block_codecs(dir: &std::path::Path, engine: &Engine, level: usize) -> Vec<u8> {
+    let inspect = engine.inspect().unwrap();
+    let mut current = usize::MAX;
+    let mut codecs = Vec::new();
+    for line in inspect.lines() {
+        if let Some(rest) = line.strip_prefix('L')
+            && let Some((number, _)) = rest.split_once(':')
+        {
+            current = number.parse().unwrap();
+        } else if let Some(rest) = line.strip_prefix("  ")
+            && current == level
+        {
+            let name = rest.split_whitespace().next().unwrap();
+            codecs.push(std::fs::read(dir.join(name)).unwrap()[0]);
+        }
+    }
+    codecs
+}
+
+#[test]
+fn tables_below_the_cold_level_use_the_cold_codec() {
+    use rkv_05_compression::Codec;
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = manual(100, 1 << 30);
+    options.table.compression = Codec::Lz4;
+    options.cold_compression = Codec::Zstd;
+    options.cold_level = 1;
+    let engine = Engine::open(dir.path(), options).unwrap();
+    for i in 0..500 {
+        // Repetitive values, so that both codecs pay and are kept.
+        engine
+            .put(&key(i), "the same words again ".repeat(4).as_bytes())
+            .unwrap();
+    }
+    engine.flush().unwrap();
+    assert_eq!(
+        first_block_codecs(dir.path(), &engine, 0),
+        vec![Codec::Lz4.id()]
+    );
+    engine.compact().unwrap();
+    let codecs = first_block_codecs(dir.path(), &engine, 1);
+    assert!(!codecs.is_empty());
+    assert!(codecs.iter().all(|&c| c == Codec::Zstd.id()), "{codecs:?}");
+    for i in (0..500).step_by(37) {
+        assert!(engine.get(&key(i)).unwrap().is_some());
+    }
+}
