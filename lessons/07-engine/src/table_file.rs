@@ -90,8 +90,11 @@ pub fn write(
         None
     };
     let table = open_sst(dir, options, cache, number)?;
+    // What the table's blocks weigh once decoded: at most its keys and values (prefix
+    // compression only shrinks them), and not less than the file when nothing compressed.
+    let decoded_bytes = summary.data_bytes.max(summary.file_bytes);
     if let Some(cache) = cache
-        && cache.used_bytes().saturating_add(summary.file_bytes) <= cache.capacity()
+        && cache.used_bytes().saturating_add(decoded_bytes) <= cache.capacity()
     {
         // A table just written is about to be read; while the cache has free room, load it
         // now, on the background thread, rather than on some reader's first miss. Only free

@@ -17,6 +17,8 @@ use rkv_07_engine::{Engine, EngineOptions};
 #[derive(Debug)]
 struct Listed {
     level: usize,
+    /// The table's file name.
+    name: String,
     entries: u64,
     smallest: String,
     largest: String,
@@ -33,12 +35,13 @@ fn tables(engine: &Engine) -> Vec<Listed> {
             level = number.parse().unwrap();
         } else if let Some(rest) = line.strip_prefix("  ") {
             // "  000012.sst entries=4 keys=[a .. b] bytes=123"
-            let entries = rest.split(" entries=").nth(1).unwrap();
+            let (name, entries) = rest.split_once(" entries=").unwrap();
             let (entries, keys) = entries.split_once(" keys=[").unwrap();
             let (keys, _) = keys.split_once("] bytes=").unwrap();
             let (smallest, largest) = keys.split_once(" .. ").unwrap();
             found.push(Listed {
                 level,
+                name: name.to_string(),
                 entries: entries.parse().unwrap(),
                 smallest: smallest.to_string(),
                 largest: largest.to_string(),
@@ -203,22 +206,11 @@ fn an_intermediate_level_keeps_a_tombstone_while_an_older_value_lies_below() {
 
 /// The codec byte of the first block of every table on `level` (a block starts with it).
 fn first_block_codecs(dir: &std::path::Path, engine: &Engine, level: usize) -> Vec<u8> {
-    let inspect = engine.inspect().unwrap();
-    let mut current = usize::MAX;
-    let mut codecs = Vec::new();
-    for line in inspect.lines() {
-        if let Some(rest) = line.strip_prefix('L')
-            && let Some((number, _)) = rest.split_once(':')
-        {
-            current = number.parse().unwrap();
-        } else if let Some(rest) = line.strip_prefix("  ")
-            && current == level
-        {
-            let name = rest.split_whitespace().next().unwrap();
-            codecs.push(std::fs::read(dir.join(name)).unwrap()[0]);
-        }
-    }
-    codecs
+    tables(engine)
+        .iter()
+        .filter(|t| t.level == level)
+        .map(|t| std::fs::read(dir.join(&t.name)).unwrap()[0])
+        .collect()
 }
 
 #[test]
