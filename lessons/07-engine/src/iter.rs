@@ -181,8 +181,10 @@ impl Iterator for TableStream {
                     Some(Err(what)) => {
                         self.done = true;
                         let block = self.block.unwrap_or(1).saturating_sub(1);
-                        let table = &self.tables[self.table].table;
-                        return Some(Err(table.block_corruption(block, what)));
+                        return Some(Err(match self.tables.get(self.table) {
+                            Some(handle) => handle.table.block_corruption(block, what),
+                            None => Error::corruption("(scan)", 0, what),
+                        }));
                     }
                     None => self.entries = None,
                 }
