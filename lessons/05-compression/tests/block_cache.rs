@@ -60,16 +60,22 @@ fn write(path: &Path, entries: &BTreeMap<Vec<u8>, Value>) {
     Tbl::write(&mut file, path, &mut iter, &options).unwrap();
 }
 
+/// The table at `path`, given a fresh cache under id `table_id`.
+fn open_cached(path: &Path, table_id: u64) -> (Tbl, Arc<KeepEverything>) {
+    let cache = Arc::new(KeepEverything::default());
+    let table = Tbl::open(path, &BlockOptions::default())
+        .unwrap()
+        .with_cache(table_id, cache.clone());
+    (table, cache)
+}
+
 #[test]
 fn second_read_of_a_block_comes_from_the_cache() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("000001.sst");
     let entries = entries(2000);
     write(&path, &entries);
-    let cache = Arc::new(KeepEverything::default());
-    let table = Tbl::open(&path, &BlockOptions::default())
-        .unwrap()
-        .with_cache(1, cache.clone());
+    let (table, _cache) = open_cached(&path, 1);
 
     let key = b"key:000123".as_slice();
     let mut first = Stats::default();
@@ -100,10 +106,7 @@ fn a_cached_table_reads_the_same_as_an_uncached_one() {
     let entries = entries(3000);
     write(&path, &entries);
     let plain = Tbl::open(&path, &BlockOptions::default()).unwrap();
-    let cache = Arc::new(KeepEverything::default());
-    let cached = Tbl::open(&path, &BlockOptions::default())
-        .unwrap()
-        .with_cache(2, cache.clone());
+    let (cached, cache) = open_cached(&path, 2);
 
     // Twice: once filling the cache, once reading from it.
     for _ in 0..2 {
@@ -162,10 +165,7 @@ fn warming_reads_every_block_once_and_forgetting_takes_them_out() {
     let path = dir.path().join("t.blk");
     let data = entries(2000);
     write(&path, &data);
-    let cache = Arc::new(KeepEverything::default());
-    let table = Tbl::open(&path, &BlockOptions::default())
-        .unwrap()
-        .with_cache(7, cache.clone());
+    let (table, cache) = open_cached(&path, 7);
     let warmed = table.warm_cache().unwrap();
     assert!(
         warmed > 1,
