@@ -6,6 +6,7 @@
 //! the same for every engine, against operations that take hundreds.
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use anyhow::Result;
@@ -187,11 +188,18 @@ impl<S: KvStore> Engine for StageEngine<S> {
         visit: &mut dyn FnMut(&[u8], &[u8]),
     ) -> Result<usize> {
         let mut seen = 0;
-        for entry in self.0.scan(start, end)?.take(limit) {
-            let (key, value) = entry?;
-            visit(&key, &value);
-            seen += 1;
+        if limit == 0 {
+            return Ok(0);
         }
+        self.0.scan_each(start, end, &mut |key, value| {
+            visit(key, value);
+            seen += 1;
+            if seen == limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
         Ok(seen)
     }
 

@@ -1,5 +1,6 @@
 //! The [`KvStore`] trait: what every stage of rkv can do.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use crate::{Error, Result, Stats, StoreOptions};
@@ -11,6 +12,10 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 /// An ordered stream of live entries. Each item may fail (a read error, a corrupt block), and the
 /// stream may borrow the store.
 pub type Scan<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
+
+/// What [`KvStore::scan_each`] calls with each entry it lends out: the key and the value, valid
+/// during the call only. Returning [`ControlFlow::Break`] ends the scan.
+pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
 // ANCHOR_END: entry
 
 // ANCHOR: kv_store
@@ -40,6 +45,25 @@ pub trait KvStore: Sized {
     /// The live entries with `start <= key < end`, in ascending byte order. `None` leaves that
     /// side open.
     fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<Scan<'_>>;
+
+    /// Calls `visit` on the live entries with `start <= key < end` in ascending byte order, until
+    /// it returns [`ControlFlow::Break`] or the entries run out. The key and value are *lent*:
+    /// valid during the call only, so a stage that can hand out its own bytes copies nothing.
+    /// The default copies each entry through [`scan`](KvStore::scan).
+    fn scan_each(
+        &mut self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        for entry in self.scan(start, end)? {
+            let (key, value) = entry?;
+            if visit(&key, &value).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
 
     /// Makes everything acknowledged so far durable on disk, whatever the sync mode.
     fn flush(&mut self) -> Result<()>;

@@ -240,60 +240,122 @@ impl Block {
         start: Option<&[u8]>,
     ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Value), BlockError>> + use<>, BlockError>
     {
-        let mut scratch = Stats::default();
-        let first = match start {
-            Some(start) if self.restarts > 0 => {
-                self.restart(self.seek_restart(start, &mut scratch)?)
-            }
-            _ => 0,
-        };
-        let start = start.map(<[u8]>::to_vec);
-        let mut cursor = BlockCursor {
-            block: self,
-            offset: first,
-            key: Vec::new(),
-            failed: false,
-        };
-        // Skip the few entries between the restart point and `start`.
-        let mut pending = None;
-        for item in cursor.by_ref() {
-            match (&item, &start) {
-                (Ok((key, _)), Some(start)) if key < start => continue,
-                _ => {
-                    pending = Some(item);
-                    break;
-                }
-            }
-        }
-        Ok(pending.into_iter().chain(cursor))
+        Ok(OwnedEntries {
+            cursor: BlockCursor::seek(self, start)?,
+            pending: None,
+        })
     }
 }
 
-/// Walks a block's entries in order.
-struct BlockCursor {
+// ANCHOR: cursor
+/// A position in a block that lends out the entry it stands on instead of copying it.
+///
+/// Only the key is rebuilt (prefix compression means no key but a restart key lies whole in the
+/// block); the value is a slice of the block. A reader that looks at each entry and moves on —
+/// a merge, a scan handing slices to a callback — then copies nothing per entry.
+pub struct BlockCursor {
     block: Arc<Block>,
-    offset: usize,
+    /// The current entry's key.
     key: Vec<u8>,
-    failed: bool,
+    /// The current entry's value in the block; `None` for a tombstone.
+    value: Option<std::ops::Range<usize>>,
+    /// Where the entry after the current one starts.
+    next: usize,
+    /// False once the cursor has moved past the last entry.
+    valid: bool,
 }
 
-impl Iterator for BlockCursor {
+impl BlockCursor {
+    /// A cursor on the first entry with a key `>= start` (the first entry if `start` is
+    /// `None`); not [`valid`](BlockCursor::valid) if there is none.
+    pub fn seek(block: Arc<Block>, start: Option<&[u8]>) -> Result<BlockCursor, BlockError> {
+        let first = match start {
+            Some(start) if block.restarts > 0 => {
+                block.restart(block.seek_restart(start, &mut Stats::default())?)
+            }
+            _ => 0,
+        };
+        let mut cursor = BlockCursor {
+            block,
+            key: Vec::new(),
+            value: None,
+            next: first,
+            valid: true,
+        };
+        cursor.advance()?;
+        // Skip the few entries between the restart point and `start`.
+        while let Some(start) = start
+            && cursor.valid
+            && cursor.key.as_slice() < start
+        {
+            cursor.advance()?;
+        }
+        Ok(cursor)
+    }
+
+    /// True while the cursor stands on an entry.
+    pub fn valid(&self) -> bool {
+        self.valid
+    }
+
+    /// The current entry's key (empty once the cursor is not valid).
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    /// The current entry's value, borrowed from the block; `None` for a tombstone.
+    pub fn value(&self) -> Option<&[u8]> {
+        self.value.clone().map(|range| &self.block.data[range])
+    }
+
+    /// Moves to the next entry; `Ok(false)` when there is none (the cursor is then not valid).
+    pub fn advance(&mut self) -> Result<bool, BlockError> {
+        if !self.valid || self.next >= self.block.entries_end {
+            self.valid = false;
+            return Ok(false);
+        }
+        match self.block.entry(self.next, &mut self.key) {
+            Ok(raw) => {
+                self.next = raw.next;
+                self.value = raw.value;
+                Ok(true)
+            }
+            Err(e) => {
+                self.valid = false;
+                Err(e)
+            }
+        }
+    }
+}
+// ANCHOR_END: cursor
+
+/// Walks a block's entries in order, copying each out.
+struct OwnedEntries {
+    cursor: BlockCursor,
+    /// The error found while moving past the entry returned last: returned by the next call.
+    pending: Option<BlockError>,
+}
+
+impl Iterator for OwnedEntries {
     type Item = Result<(Vec<u8>, Value), BlockError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed || self.offset >= self.block.entries_end {
+        if let Some(e) = self.pending.take() {
+            return Some(Err(e));
+        }
+        if !self.cursor.valid() {
             return None;
         }
-        match self.block.entry(self.offset, &mut self.key) {
-            Ok(raw) => {
-                self.offset = raw.next;
-                Some(Ok((self.key.clone(), self.block.value_of(&raw))))
-            }
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
+        let value = self
+            .cursor
+            .value()
+            .map_or(Value::Tombstone, |v| Value::Put(v.to_vec()));
+        let entry = (self.cursor.key.clone(), value);
+        // After an error the cursor is no longer valid, so the stream ends after reporting it.
+        if let Err(e) = self.cursor.advance() {
+            self.pending = Some(e);
         }
+        Some(Ok(entry))
     }
 }
 
@@ -360,6 +422,15 @@ mod tests {
                     .map(|e| e.unwrap().0).collect();
                 let want: Vec<_> = entries.range(probe.clone()..).map(|(k, _)| k.clone()).collect();
                 prop_assert_eq!(from, want);
+                // The cursor lends the same entries, values included, without copying them.
+                let mut cursor = BlockCursor::seek(Arc::new(build(&entries, interval)), Some(probe)).unwrap();
+                let mut lent = Vec::new();
+                while cursor.valid() {
+                    lent.push((cursor.key().to_vec(), cursor.value().map(<[u8]>::to_vec)));
+                    cursor.advance().unwrap();
+                }
+                let want: Vec<_> = entries.range(probe.clone()..).map(|(k, v)| (k.clone(), v.clone())).collect();
+                prop_assert_eq!(lent, want);
             }
         }
 

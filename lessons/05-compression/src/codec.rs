@@ -9,6 +9,7 @@
 //! compression=...` between runs and still read its older tables. A block the codec cannot
 //! shrink is stored raw: paying to decompress bytes that did not get smaller is pure loss.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
 
@@ -52,7 +53,7 @@ impl Codec {
         let packed = match self {
             Codec::None => return None,
             Codec::Lz4 => lz4_flex::block::compress(raw),
-            Codec::Zstd => zstd::bulk::compress(raw, zstd::DEFAULT_COMPRESSION_LEVEL).ok()?,
+            Codec::Zstd => zstd_compress(raw)?,
         };
         (packed.len() < raw.len()).then_some(packed)
     }
@@ -67,7 +68,7 @@ impl Codec {
             Codec::Lz4 => {
                 lz4_flex::block::decompress(packed, raw_len).map_err(|e| e.to_string())?
             }
-            Codec::Zstd => zstd::bulk::decompress(packed, raw_len).map_err(|e| e.to_string())?,
+            Codec::Zstd => zstd_decompress(packed, raw_len)?,
         };
         if raw.len() != raw_len {
             return Err(format!(
@@ -78,6 +79,43 @@ impl Codec {
         Ok(raw)
     }
     // ANCHOR_END: codec
+}
+
+thread_local! {
+    // A zstd context holds hundreds of KiB of tables, and setting one up cost more than
+    // compressing or decompressing a 4 KiB block with it. So each thread keeps one of each and
+    // reuses it for every block.
+    static ZSTD_COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { RefCell::new(None) };
+    static ZSTD_DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { RefCell::new(None) };
+}
+
+/// zstd at its default level, with this thread's context; `None` if zstd failed.
+fn zstd_compress(raw: &[u8]) -> Option<Vec<u8>> {
+    ZSTD_COMPRESSOR.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Compressor::new(zstd::DEFAULT_COMPRESSION_LEVEL).ok()?);
+        }
+        slot.as_mut()?.compress(raw).ok()
+    })
+}
+
+/// Decompresses a zstd block of at most `raw_len` bytes with this thread's context.
+fn zstd_decompress(packed: &[u8], raw_len: usize) -> std::result::Result<Vec<u8>, String> {
+    ZSTD_DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.try_borrow_mut().map_err(|e| e.to_string())?;
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new().map_err(|e| e.to_string())?);
+        }
+        match slot.as_mut() {
+            Some(decompressor) => decompressor
+                .decompress(packed, raw_len)
+                .map_err(|e| e.to_string()),
+            None => Err("no zstd context".into()),
+        }
+    })
 }
 
 impl FromStr for Codec {

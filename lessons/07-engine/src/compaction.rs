@@ -19,14 +19,14 @@ use std::iter::Peekable;
 use std::sync::Arc;
 
 use rkv_01_basic_store::Value;
-use rkv_02_sstables::merge::MergeIter;
-use rkv_02_sstables::{TableEntry, TableIter};
+use rkv_02_sstables::TableEntry;
 use rkv_contract::{Result, Stats};
 
+use crate::cursor::Cursor;
 use crate::engine::{Shared, State, lock, remove_quietly};
 use crate::internal_key;
-use crate::iter::{self, Run};
 use crate::manifest::Edit;
+use crate::merge::Merged;
 use crate::options::{EngineOptions, LEVELS};
 use crate::table_file::{self, filter_name, table_name};
 use crate::version::{TableHandle, Version};
@@ -224,18 +224,18 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
         );
     }
 
-    let mut sources: Vec<TableIter<'static>> = Vec::new();
+    let mut sources = Vec::new();
     for (level, tables) in &compaction.inputs {
         if *level == 0 {
             for table in tables {
-                sources.push(iter::stream(Run::Tables(vec![table.clone()]), None, None));
+                sources.push(Cursor::tables(vec![table.clone()], None, None)?);
             }
         } else {
-            sources.push(iter::stream(Run::Tables(tables.clone()), None, None));
+            sources.push(Cursor::tables(tables.clone(), None, None)?);
         }
     }
     let mut merged = DropObsolete {
-        inner: MergeIter::new(sources),
+        inner: Merged::new(sources).into_entries(),
         version,
         output_level,
         current: None,

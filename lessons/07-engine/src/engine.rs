@@ -13,15 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use rkv_01_basic_store::{DataDir, Value};
-use rkv_02_sstables::TableIter;
-use rkv_02_sstables::merge::MergeIter;
-use rkv_contract::{Entry, Error, Result, Stats, SyncMode};
+use rkv_contract::{Error, Result, Stats, SyncMode};
 
 use crate::batch::{Reassembly, WriteBatch};
 use crate::bloom;
 use crate::cache::BlockCache;
+use crate::cursor::Cursor;
 use crate::internal_key::{self, Seq};
-use crate::iter::{self, Run, Visible};
+pub use crate::iter::Scan;
 use crate::manifest::{CURRENT, CURRENT_TMP, Edit, Manifest};
 use crate::memtable::Memtable;
 use crate::options::EngineOptions;
@@ -171,52 +170,32 @@ impl Picture {
     // ANCHOR: scan
     /// The live entries with `start <= key < end` in this picture, streamed.
     fn scan(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Scan {
+        if matches!((start, end), (Some(s), Some(e)) if s >= e) {
+            return Scan::new(Ok(Vec::new()), self.seq);
+        }
         let from = start.map(internal_key::scan_start);
         let to = end.map(internal_key::scan_end);
-        let empty = matches!((start, end), (Some(s), Some(e)) if s >= e);
-        let mut runs = vec![Run::Memtable(self.mem.clone())];
+        let (from, to) = (from.as_deref(), to.as_deref());
+        let mut sources = vec![Cursor::memtable(self.mem.clone(), from, to)];
         if let Some(imm) = &self.imm {
-            runs.push(Run::Memtable(imm.clone()));
+            sources.push(Cursor::memtable(imm.clone(), from, to));
         }
-        let last = end.map(|e| e.to_vec());
-        for (level, tables) in self.version.levels.iter().enumerate() {
-            let overlapping: Vec<_> = tables
-                .iter()
-                .filter(|t| {
-                    start.is_none_or(|s| t.largest_user.as_slice() >= s)
-                        && last
-                            .as_deref()
-                            .is_none_or(|e| t.smallest_user.as_slice() < e)
-                })
-                .cloned()
-                .collect();
-            if level == 0 {
-                runs.extend(overlapping.into_iter().map(|t| Run::Tables(vec![t])));
-            } else if !overlapping.is_empty() {
-                runs.push(Run::Tables(overlapping));
+        let tables = || -> Result<Vec<Cursor>> {
+            for level in 0..self.version.levels.len() {
+                let overlapping = self.version.overlapping(level, start, end);
+                if level == 0 {
+                    for table in overlapping {
+                        sources.push(Cursor::tables(vec![table], from, to)?);
+                    }
+                } else if !overlapping.is_empty() {
+                    sources.push(Cursor::tables(overlapping, from, to)?);
+                }
             }
-        }
-        let sources: Vec<TableIter<'static>> = if empty {
-            Vec::new()
-        } else {
-            runs.into_iter()
-                .map(|run| iter::stream(run, from.clone(), to.clone()))
-                .collect()
+            Ok(sources)
         };
-        Scan(Visible::new(MergeIter::new(sources), self.seq))
+        Scan::new(tables(), self.seq)
     }
     // ANCHOR_END: scan
-}
-
-/// A streaming, consistent scan: it sees the engine as it was when the scan started.
-pub struct Scan(Visible<MergeIter<'static>>);
-
-impl Iterator for Scan {
-    type Item = Result<Entry>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.next()
-    }
 }
 
 /// A point in time: reads through it ignore every later write.

@@ -25,7 +25,8 @@
 //! - [`compaction`] and [`background`] — leveled compaction and flushes on a background thread;
 //! - [`bloom`] — a bloom filter per table, so a miss reads no block at all;
 //! - [`cache`] — a block cache of decompressed blocks;
-//! - [`iter`] — scans that see one point in time while writes continue;
+//! - [`cursor`], [`merge`] and [`iter`] — scans that see one point in time while writes
+//!   continue, lending entries out instead of copying them;
 //! - [`engine`] — the `Send + Sync` handle tying it together, with snapshots.
 //!
 //! [`Store`] adapts [`Engine`] to the [`KvStore`] contract so the CLI, the conformance suite and
@@ -36,6 +37,7 @@ pub mod batch;
 pub mod bloom;
 pub mod cache;
 pub mod compaction;
+pub mod cursor;
 pub mod engine;
 pub mod internal_key;
 pub mod iter;
@@ -43,6 +45,7 @@ pub mod manifest;
 pub mod mem_filter;
 pub mod mem_key;
 pub mod memtable;
+pub mod merge;
 pub mod options;
 pub mod sst;
 pub mod table_file;
@@ -51,7 +54,7 @@ pub mod write;
 
 use std::path::Path;
 
-use rkv_contract::{KvStore, Result, Scan, Stats};
+use rkv_contract::{KvStore, Result, Scan, Stats, Visit};
 
 pub use batch::WriteBatch;
 pub use engine::{Engine, Snapshot};
@@ -96,6 +99,15 @@ impl KvStore for Store {
 
     fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<Scan<'_>> {
         Ok(Box::new(self.engine.scan(start, end)?))
+    }
+
+    fn scan_each(
+        &mut self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        self.engine.scan(start, end)?.for_each(visit)
     }
 
     fn flush(&mut self) -> Result<()> {

@@ -1,9 +1,12 @@
 //! The model test: random operations against a stage and against the `BTreeMap` model.
 //!
-//! Proptest generates a sequence of operations — puts, gets, deletes, scans with random bounds,
+//! Proptest generates a sequence of operations — puts, gets, deletes, scans with random bounds
+//! (copying ones, and lending ones that stop early),
 //! flushes, compactions and close-and-reopen — applies each to the stage and to the model, and
 //! demands the same answer every time. When a sequence fails, proptest shrinks it to a short one
 //! that still fails, which is usually the whole bug report.
+
+use std::ops::ControlFlow;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -19,6 +22,8 @@ enum Op {
     Get(Vec<u8>),
     Delete(Vec<u8>),
     Scan(Option<Vec<u8>>, Option<Vec<u8>>),
+    /// A lending scan that stops after this many entries.
+    ScanEach(Option<Vec<u8>>, Option<Vec<u8>>, usize),
     Flush,
     Compact,
     Reopen,
@@ -46,6 +51,8 @@ fn op() -> impl Strategy<Value = Op> {
         12 => key().prop_map(Op::Get),
         10 => key().prop_map(Op::Delete),
         5 => (prop::option::of(key()), prop::option::of(key())).prop_map(|(a, b)| Op::Scan(a, b)),
+        3 => (prop::option::of(key()), prop::option::of(key()), 0usize..12)
+            .prop_map(|(a, b, n)| Op::ScanEach(a, b, n)),
         2 => Just(Op::Flush),
         1 => Just(Op::Compact),
         2 => Just(Op::Reopen),
@@ -81,6 +88,12 @@ fn run_ops<S: KvStore>(options: &impl Fn() -> S::Options, ops: &[Op]) -> Result<
                 let got = collect(current, a.as_deref(), b.as_deref());
                 prop_assert_eq!(got, model.scan(a.as_deref(), b.as_deref()));
             }
+            Op::ScanEach(a, b, limit) => {
+                let got = io(collect_each(current, a.as_deref(), b.as_deref(), *limit))?;
+                let mut want = model.scan(a.as_deref(), b.as_deref());
+                want.truncate(*limit);
+                prop_assert_eq!(got, want, "scan_each stopping after {}", limit);
+            }
             Op::Flush => io(current.flush())?,
             Op::Compact => match current.compact() {
                 Ok(()) | Err(Error::Unsupported(_)) => {}
@@ -104,6 +117,28 @@ fn run_ops<S: KvStore>(options: &impl Fn() -> S::Options, ops: &[Op]) -> Result<
         "after the final reopen"
     );
     Ok(())
+}
+
+/// The first `limit` entries of `[start, end)` as `scan_each` lends them, copied.
+fn collect_each<S: KvStore>(
+    store: &mut S,
+    start: Option<&[u8]>,
+    end: Option<&[u8]>,
+    limit: usize,
+) -> crate::Result<Vec<crate::Entry>> {
+    let mut seen = Vec::new();
+    if limit == 0 {
+        return Ok(seen);
+    }
+    store.scan_each(start, end, &mut |key, value| {
+        seen.push((key.to_vec(), value.to_vec()));
+        if seen.len() == limit {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    Ok(seen)
 }
 
 /// Runs the model test for `S` (64 cases of up to 150 operations; `PROPTEST_CASES` overrides).

@@ -1,0 +1,234 @@
+//! Cursors over one source of a scan: a memtable, or a run of tables read block by block.
+//!
+//! A scan must keep working while flushes and compactions replace tables and while writes go
+//! into the memtable, so every cursor owns what it reads: `Arc`s of the memtable or tables it
+//! started with (a table's file stays readable even after a compaction unlinks it). Nothing
+//! borrows the engine, so a scan can live as long as its caller likes.
+//!
+//! A cursor *lends* its current entry (`key()`, `value()`) instead of yielding owned copies, so
+//! the merge above it compares keys where they lie and the scan copies an entry only if its
+//! caller wants a copy:
+//! - a run of tables is read through lesson 05's [`BlockCursor`] on the current block (an
+//!   `Arc<Block>` shared with the block cache): one binary search per table, none per block;
+//! - a memtable is read in chunks: the skip list's iterators borrow the map, so each refill
+//!   re-opens a short range read after the last key it returned. (A memtable holds a few
+//!   thousand entries at most, so these copies are a small share of a long scan.)
+
+use std::collections::VecDeque;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use rkv_02_sstables::TableEntry;
+use rkv_05_compression::block::BlockCursor;
+use rkv_contract::Result;
+
+use crate::memtable::Memtable;
+use crate::version::TableHandle;
+
+/// Entries fetched by a memtable cursor's first refill: a short scan (the common case) copies
+/// a few entries, not a whole chunk.
+const FIRST_CHUNK: usize = 8;
+/// Each refill fetches twice as many as the one before, up to this many: a long scan then pays
+/// one re-seek per this many entries.
+const MAX_CHUNK: usize = 256;
+
+/// One source of a scan, positioned on an entry (or exhausted).
+pub enum Cursor {
+    /// A memtable.
+    Memtable(MemCursor),
+    /// Tables with disjoint, ascending key ranges (one L0 table, or a level's overlap).
+    Tables(TableCursor),
+}
+
+impl Cursor {
+    /// A cursor on the first entry of `memtable` in `[start, end)` (internal keys).
+    pub fn memtable(memtable: Arc<Memtable>, start: Option<&[u8]>, end: Option<&[u8]>) -> Self {
+        Cursor::Memtable(MemCursor::new(memtable, start, end))
+    }
+
+    /// A cursor on the first entry of `tables` in `[start, end)` (internal keys).
+    pub fn tables(
+        tables: Vec<Arc<TableHandle>>,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> Result<Self> {
+        Ok(Cursor::Tables(TableCursor::new(tables, start, end)?))
+    }
+
+    /// True while the cursor stands on an entry.
+    pub fn valid(&self) -> bool {
+        match self {
+            Cursor::Memtable(c) => c.buffer.front().is_some(),
+            Cursor::Tables(c) => c.block.as_ref().is_some_and(BlockCursor::valid),
+        }
+    }
+
+    /// The current entry's internal key (empty when not valid).
+    pub fn key(&self) -> &[u8] {
+        match self {
+            Cursor::Memtable(c) => c.buffer.front().map_or(&[], |(key, _)| key.as_slice()),
+            Cursor::Tables(c) => c.block.as_ref().map_or(&[], BlockCursor::key),
+        }
+    }
+
+    /// The current entry's value; `None` for a tombstone (or when not valid).
+    pub fn value(&self) -> Option<&[u8]> {
+        match self {
+            Cursor::Memtable(c) => c.buffer.front().and_then(|(_, value)| value.as_live()),
+            Cursor::Tables(c) => c.block.as_ref().and_then(BlockCursor::value),
+        }
+    }
+
+    /// Moves to the next entry; `Ok(false)` once there is none.
+    pub fn advance(&mut self) -> Result<bool> {
+        match self {
+            Cursor::Memtable(c) => Ok(c.advance()),
+            Cursor::Tables(c) => c.advance(),
+        }
+    }
+}
+
+/// Reads a memtable over `[start, end)` in chunks; the current entry is the buffer's front.
+pub struct MemCursor {
+    memtable: Arc<Memtable>,
+    /// Where the next chunk starts.
+    next: Bound<Vec<u8>>,
+    end: Option<Vec<u8>>,
+    buffer: VecDeque<TableEntry>,
+    /// Entries the next refill fetches.
+    chunk: usize,
+    /// True once a refill came back short: the range has nothing more.
+    done: bool,
+}
+
+impl MemCursor {
+    fn new(memtable: Arc<Memtable>, start: Option<&[u8]>, end: Option<&[u8]>) -> Self {
+        let mut cursor = MemCursor {
+            memtable,
+            next: start.map_or(Bound::Unbounded, |s| Bound::Included(s.to_vec())),
+            end: end.map(<[u8]>::to_vec),
+            buffer: VecDeque::new(),
+            chunk: FIRST_CHUNK,
+            done: false,
+        };
+        cursor.refill();
+        cursor
+    }
+
+    fn refill(&mut self) {
+        let want = self.chunk;
+        self.chunk = (self.chunk * 2).min(MAX_CHUNK);
+        let chunk = self.memtable.chunk(&self.next, self.end.as_deref(), want);
+        self.done = chunk.len() < want;
+        self.buffer.extend(chunk);
+        if let Some((key, _)) = self.buffer.back() {
+            self.next = Bound::Excluded(key.clone());
+        }
+    }
+
+    fn advance(&mut self) -> bool {
+        self.buffer.pop_front();
+        if self.buffer.is_empty() && !self.done {
+            self.refill();
+        }
+        !self.buffer.is_empty()
+    }
+}
+
+/// Reads a run of tables (disjoint, ascending) over `[start, end)`, block by block.
+pub struct TableCursor {
+    tables: Vec<Arc<TableHandle>>,
+    /// The table being read.
+    table: usize,
+    /// The block being read in it.
+    block_number: usize,
+    /// A cursor in that block; `None` once the run is exhausted.
+    block: Option<BlockCursor>,
+    end: Option<Vec<u8>>,
+}
+
+impl TableCursor {
+    fn new(
+        tables: Vec<Arc<TableHandle>>,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+    ) -> Result<Self> {
+        let mut cursor = TableCursor {
+            tables,
+            table: 0,
+            block_number: 0,
+            block: None,
+            end: end.map(<[u8]>::to_vec),
+        };
+        // Only the first table can hold keys below `start`: the run's tables after it start
+        // above it. (The caller passes only tables that overlap the range.)
+        if let Some(handle) = cursor.tables.first() {
+            let table = &handle.table;
+            let first = start.map_or(0, |s| table.find_block(s));
+            cursor.open_block(first, start)?;
+        }
+        cursor.settle()?;
+        Ok(cursor)
+    }
+
+    /// Opens block `i` of the current table at the first entry `>= start`; past the table's
+    /// last block it leaves no block open.
+    fn open_block(&mut self, i: usize, start: Option<&[u8]>) -> Result<()> {
+        self.block = None;
+        self.block_number = i;
+        let Some(handle) = self.tables.get(self.table) else {
+            return Ok(());
+        };
+        let table = &handle.table;
+        if i >= table.block_count() {
+            return Ok(());
+        }
+        let block = table.data_block(i)?;
+        let cursor =
+            BlockCursor::seek(block, start).map_err(|what| table.block_corruption(i, what))?;
+        self.block = Some(cursor);
+        Ok(())
+    }
+
+    /// Moves on from an exhausted block (or table) to the next entry, and ends the run at
+    /// `end`: afterwards the block cursor is valid, or there is no block cursor.
+    fn settle(&mut self) -> Result<()> {
+        loop {
+            match &self.block {
+                Some(block) if block.valid() => {
+                    if self.end.as_deref().is_some_and(|end| block.key() >= end) {
+                        self.block = None;
+                    }
+                    return Ok(());
+                }
+                Some(_) => self.open_block(self.block_number + 1, None)?,
+                None if self.table + 1 < self.tables.len() => {
+                    self.table += 1;
+                    self.open_block(0, None)?;
+                }
+                None => return Ok(()),
+            }
+        }
+    }
+
+    fn advance(&mut self) -> Result<bool> {
+        let Some(block) = self.block.as_mut() else {
+            return Ok(false);
+        };
+        if let Err(what) = block.advance() {
+            let error = self.corruption(what);
+            self.block = None; // a corrupt run ends here
+            self.table = self.tables.len();
+            return Err(error);
+        }
+        self.settle()?;
+        Ok(self.block.is_some())
+    }
+
+    fn corruption(&self, what: String) -> rkv_contract::Error {
+        match self.tables.get(self.table) {
+            Some(handle) => handle.table.block_corruption(self.block_number, what),
+            None => rkv_contract::Error::corruption("(scan)", 0, what),
+        }
+    }
+}
