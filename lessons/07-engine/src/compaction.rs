@@ -164,11 +164,15 @@ impl<I> DropObsolete<'_, I> {
 }
 // ANCHOR_END: drop_obsolete
 
-/// Stops a table once it is full, but never between two versions of one user key.
+/// Stops a table once it is full — or where the merge passes `boundary`, the end of an input
+/// table of the output level — but never between two versions of one user key.
 struct UntilFull<'a, I: Iterator<Item = Result<TableEntry>>> {
     source: &'a mut Peekable<I>,
     written: u64,
     limit: u64,
+    /// The user-key prefix ([`internal_key::user_prefix`]) no entry of this table may pass.
+    boundary: Option<&'a [u8]>,
+    /// The user-key prefix of the last entry written.
     last: Option<Vec<u8>>,
 }
 
@@ -176,11 +180,14 @@ impl<I: Iterator<Item = Result<TableEntry>>> Iterator for UntilFull<'_, I> {
     type Item = Result<TableEntry>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.written >= self.limit
-            && let Some(Ok((key, _))) = self.source.peek()
-            && self.last.as_deref() != Some(internal_key::prefix_of(key))
-        {
-            return None;
+        if let Some(Ok((key, _))) = self.source.peek() {
+            let prefix = internal_key::prefix_of(key);
+            let new_key = self.last.as_deref() != Some(prefix);
+            let full = self.written >= self.limit;
+            let past_boundary = self.boundary.is_some_and(|b| prefix > b);
+            if new_key && self.last.is_some() && (full || past_boundary) {
+                return None;
+            }
         }
         let item = self.source.next()?;
         if let Ok((key, value)) = &item {
@@ -191,34 +198,106 @@ impl<I: Iterator<Item = Result<TableEntry>>> Iterator for UntilFull<'_, I> {
     }
 }
 
+// ANCHOR: release
+/// The compaction's inputs from the output level itself — a sorted run — and how far the
+/// merge has passed them.
+///
+/// An output table is cut where the merge passes the end of one of these inputs. Once the merge
+/// is beyond a whole input, the outputs written so far replace it in the level: together they
+/// cover exactly the keys up to there, so the level stays a sorted run. Its file is deleted at
+/// once, and a long compaction never holds all its inputs and all its outputs on disk at the
+/// same time. (The inputs from the level above — every L0 table spans the whole key range —
+/// stay until the end; until then they shadow the outputs with the same versions.)
+struct Release {
+    /// The inputs in the output level, in key order.
+    tables: Vec<Arc<TableHandle>>,
+    /// The user-key prefix ([`internal_key::user_prefix`]) of each one's largest key.
+    ends: Vec<Vec<u8>>,
+    /// How many of them (from the first) are released.
+    done: usize,
+}
+
+impl Release {
+    fn new(compaction: &Compaction, output_level: usize) -> Self {
+        let tables: Vec<Arc<TableHandle>> = compaction
+            .inputs
+            .iter()
+            .filter(|(level, _)| *level == output_level)
+            .flat_map(|(_, tables)| tables.iter().cloned())
+            .collect();
+        let ends = tables
+            .iter()
+            .map(|t| internal_key::user_prefix(&t.largest_user))
+            .collect();
+        Release {
+            tables,
+            ends,
+            done: 0,
+        }
+    }
+
+    /// Where an output table starting at `next` (a user-key prefix) must end: the end of the
+    /// first input that reaches `next`.
+    fn boundary(&self, next: &[u8]) -> Option<Vec<u8>> {
+        self.ends[self.done..]
+            .iter()
+            .find(|end| end.as_slice() >= next)
+            .cloned()
+    }
+
+    /// Releases the inputs that end before `next`, the user-key prefix the merge stands on —
+    /// provided the outputs written so far, which end at `last`, do not overlap the first input
+    /// left; returns the released ones.
+    fn passed(&mut self, last: &[u8], next: &[u8]) -> Vec<Arc<TableHandle>> {
+        let mut until = self.done;
+        while self
+            .ends
+            .get(until)
+            .is_some_and(|end| end.as_slice() < next)
+        {
+            until += 1;
+        }
+        // An input straddling `last` would overlap the outputs: wait until it is passed too.
+        if let Some(first_left) = self.tables.get(until)
+            && internal_key::user_prefix(&first_left.smallest_user).as_slice() <= last
+        {
+            return Vec::new();
+        }
+        let passed = self.tables[self.done..until].to_vec();
+        self.done = until;
+        passed
+    }
+
+    /// True if table `number` was released.
+    fn released(&self, number: u64) -> bool {
+        self.tables[..self.done].iter().any(|t| t.number == number)
+    }
+}
+// ANCHOR_END: release
+
 // ANCHOR: run
 fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()> {
     let output_level = compaction.output_level;
-    let mut removed = Vec::new();
-    let mut edits = Vec::new();
-    for (level, tables) in &compaction.inputs {
-        for table in tables {
-            removed.push((*level, table.number));
-            edits.push(Edit::RemoveTable {
-                level: *level,
-                number: table.number,
-            });
-        }
-    }
     // A single table with nothing to merge with just moves down: no rewrite.
     if let [(level, tables)] = compaction.inputs.as_slice()
         && let [table] = tables.as_slice()
         && *level > 0
         && output_level == level + 1
     {
-        edits.push(Edit::AddTable {
-            level: output_level,
-            number: table.number,
-        });
+        let edits = [
+            Edit::RemoveTable {
+                level: *level,
+                number: table.number,
+            },
+            Edit::AddTable {
+                level: output_level,
+                number: table.number,
+            },
+        ];
         return install(
             shared,
             &edits,
-            &removed,
+            &[(*level, table.number)],
             vec![(output_level, table.clone())],
             |_| {},
         );
@@ -241,24 +320,34 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
         current: None,
     }
     .peekable();
+    // The inputs already in the output level: a sorted run, released as the merge passes them.
+    let mut below = Release::new(&compaction, output_level);
     let mut added = Vec::new();
+    let mut edits = Vec::new();
     let mut written = 0;
     while merged.peek().is_some() {
         let number = shared.take_number();
+        let boundary = match merged.peek() {
+            Some(Ok((key, _))) => below.boundary(internal_key::prefix_of(key)),
+            _ => None,
+        };
         let mut output = UntilFull {
             source: &mut merged,
             written: 0,
             limit: shared.options.table_bytes,
+            boundary: boundary.as_deref(),
             last: None,
         };
-        if let Some((table, bytes)) = table_file::write(
+        let table = table_file::write(
             &shared.dir,
             &shared.options,
             shared.cache.as_ref(),
             number,
             output_level,
             &mut output,
-        )? {
+        )?;
+        let last = output.last.take();
+        if let Some((table, bytes)) = table {
             edits.push(Edit::AddTable {
                 level: output_level,
                 number,
@@ -266,28 +355,76 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
             added.push((output_level, table));
             written += bytes;
         }
+        // Swap in what is done so far once whole input tables of the output level are
+        // behind the merge: their space comes back now, not at the end.
+        if let Some(last) = last
+            && let Some(Ok((next, _))) = merged.peek()
+        {
+            let next = internal_key::prefix_of(next).to_vec();
+            let done = below.passed(&last, &next);
+            if !done.is_empty() {
+                for table in &done {
+                    edits.push(Edit::RemoveTable {
+                        level: output_level,
+                        number: table.number,
+                    });
+                }
+                let removed: Vec<_> = done.iter().map(|t| (output_level, t.number)).collect();
+                swap_in(shared, &mut edits, &removed, std::mem::take(&mut added))?;
+                retire(shared, &done)?;
+            }
+        }
     }
-    shared.dir.sync()?;
-    edits.push(Edit::NextFile(
-        shared.next_file.load(std::sync::atomic::Ordering::SeqCst),
-    ));
     shared.count(&Stats {
         disk_bytes_written: written,
         ..Stats::default()
     });
-    install(shared, &edits, &removed, added, |_| {})?;
-    for (_, number) in removed {
-        remove_quietly(&shared.dir, &table_name(number))?;
-        remove_quietly(&shared.dir, &filter_name(number))?;
-    }
-    // The inputs' blocks leave the cache now, here on the compaction thread. (A reader still
-    // holding an input reads it from its open file, and may bring a block back, to be evicted
-    // in time.) Doing it when the last handle drops would put the work — thousands of cache
-    // removals — on whichever reader or lock happened to drop it.
-    for (_, tables) in &compaction.inputs {
+    // The rest: every input not yet released.
+    let mut rest = Vec::new();
+    for (level, tables) in &compaction.inputs {
         for table in tables {
-            table.table.forget_cached();
+            if *level != output_level || !below.released(table.number) {
+                edits.push(Edit::RemoveTable {
+                    level: *level,
+                    number: table.number,
+                });
+                rest.push((*level, table.clone()));
+            }
         }
+    }
+    let removed: Vec<_> = rest.iter().map(|(level, t)| (*level, t.number)).collect();
+    swap_in(shared, &mut edits, &removed, added)?;
+    let rest: Vec<_> = rest.into_iter().map(|(_, t)| t).collect();
+    retire(shared, &rest)
+}
+
+/// Makes the new tables durable, then records `edits` (and the next file number) and swaps
+/// the version: the outputs in `added` in, the tables in `removed` out.
+fn swap_in(
+    shared: &Shared,
+    edits: &mut Vec<Edit>,
+    removed: &[(usize, u64)],
+    added: Vec<(usize, Arc<TableHandle>)>,
+) -> Result<()> {
+    shared.dir.sync()?;
+    edits.push(Edit::NextFile(
+        shared.next_file.load(std::sync::atomic::Ordering::SeqCst),
+    ));
+    install(shared, edits, removed, added, |_| {})?;
+    edits.clear();
+    Ok(())
+}
+
+/// Deletes the files of input tables the manifest no longer names, and takes their blocks out
+/// of the cache — here on the compaction thread. (A reader still holding one reads it from its
+/// open file, and may bring a block back, to be evicted in time.) Doing it when the last handle
+/// drops would put the work — thousands of cache removals — on whichever reader or lock
+/// happened to drop it.
+fn retire(shared: &Shared, tables: &[Arc<TableHandle>]) -> Result<()> {
+    for table in tables {
+        remove_quietly(&shared.dir, &table_name(table.number))?;
+        remove_quietly(&shared.dir, &filter_name(table.number))?;
+        table.table.forget_cached();
     }
     Ok(())
 }
@@ -324,6 +461,13 @@ pub(crate) fn install(
             version.levels[level].insert(at, table);
         }
     }
+    // Every level below L0 must stay a sorted run (reads pick one table per level by key).
+    debug_assert!(
+        version.levels[1..].iter().all(|level| level
+            .windows(2)
+            .all(|pair| pair[0].largest_user < pair[1].smallest_user)),
+        "a level below L0 would overlap itself"
+    );
     state.version = Arc::new(version);
     also(&mut state);
     shared.changed.notify_all();

@@ -48,7 +48,7 @@ impl Default for EngineOptions {
             l0_compaction_trigger: 4,
             l0_slowdown_trigger: 12,
             l0_stop_trigger: 20,
-            base_level_bytes: 32 << 20,
+            base_level_bytes: 16 << 20,
             level_size_ratio: 10,
             bloom_bits_per_key: 10,
             block_cache_bytes: 256 << 20,
