@@ -29,5 +29,21 @@ pub trait BlockCache: Send + Sync + Debug {
     fn insert(&self, table: u64, offset: u64, block: Arc<Block>);
     /// Drops the block at `offset` of table `table`, if the cache holds it: its table is gone.
     fn remove(&self, table: u64, offset: u64);
+
+    /// Asks for `bytes` of the budget for blocks a table keeps itself — *pinned*, found by
+    /// their number with no lookup at all ([`BlockTable::pin_blocks`](crate::BlockTable::pin_blocks)).
+    /// `true` if granted: the cache then holds that much less. The default grants nothing.
+    fn reserve(&self, bytes: u64) -> bool {
+        let _ = bytes;
+        false
+    }
+
+    /// Gives back bytes that [`BlockCache::reserve`] granted (the pinned table is gone).
+    fn release(&self, bytes: u64) {
+        let _ = bytes;
+    }
+
+    /// Counts a read answered by a table's pinned blocks, so hit counts cover those too.
+    fn count_pinned_hit(&self) {}
 }
 // ANCHOR_END: block_cache

@@ -16,10 +16,14 @@ use rkv_contract::Stats;
 
 type Tbl = BlockTable<Bare>;
 
-/// The simplest cache there is: keeps every block, forever.
+/// The simplest cache there is: keeps every block, forever; grants every reservation for
+/// pinned blocks unless told not to.
 #[derive(Debug, Default)]
 struct KeepEverything {
     blocks: Mutex<HashMap<(u64, u64), Arc<Block>>>,
+    /// Bytes reserved for pinned blocks now.
+    reserved: Mutex<u64>,
+    refuse_reservations: bool,
 }
 
 impl BlockCache for KeepEverything {
@@ -33,6 +37,18 @@ impl BlockCache for KeepEverything {
 
     fn remove(&self, table: u64, offset: u64) {
         self.blocks.lock().unwrap().remove(&(table, offset));
+    }
+
+    fn reserve(&self, bytes: u64) -> bool {
+        if self.refuse_reservations {
+            return false;
+        }
+        *self.reserved.lock().unwrap() += bytes;
+        true
+    }
+
+    fn release(&self, bytes: u64) {
+        *self.reserved.lock().unwrap() -= bytes;
     }
 }
 
@@ -160,35 +176,71 @@ fn without_a_cache_nothing_is_counted_as_one() {
 }
 
 #[test]
-fn warming_reads_every_block_once_and_forgetting_takes_them_out() {
+fn pinned_blocks_answer_every_read_and_give_their_room_back_on_drop() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.blk");
     let data = entries(2000);
     write(&path, &data);
     let (table, cache) = open_cached(&path, 7);
-    let warmed = table.warm_cache().unwrap();
+    assert!(table.pin_blocks().unwrap());
+    let reserved = *cache.reserved.lock().unwrap();
     assert!(
-        warmed > 1,
+        reserved > 1024,
         "a 2000-entry table of 1 KiB blocks has many blocks"
     );
-    assert_eq!(cache.blocks.lock().unwrap().len() as u64, warmed);
+    assert_eq!(reserved, table.pinned_bytes());
 
-    // Every read is now answered without touching the file.
+    // Every read is now answered by the pinned blocks: not the file, not the cache.
     let mut stats = Stats::default();
     for (key, value) in &data {
         assert_eq!(table.get(key, &mut stats).unwrap().as_ref(), Some(value));
     }
+    let got: Vec<_> = table
+        .range(None, None)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(got.len(), data.len());
     assert_eq!(stats.blocks_read, 0);
     assert_eq!(stats.cache_misses, 0);
+    assert_eq!(stats.cache_hits, data.len() as u64);
+    assert!(cache.blocks.lock().unwrap().is_empty());
 
+    drop(table);
+    assert_eq!(*cache.reserved.lock().unwrap(), 0);
+
+    // A cache that grants no room pins nothing, and reads go through it as before.
+    let stingy = Arc::new(KeepEverything {
+        refuse_reservations: true,
+        ..KeepEverything::default()
+    });
+    let table = Tbl::open(&path, &BlockOptions::default())
+        .unwrap()
+        .with_cache(8, stingy.clone());
+    assert!(!table.pin_blocks().unwrap());
+    assert_eq!(table.pinned_bytes(), 0);
+    table.get(b"key:000010", &mut Stats::default()).unwrap();
+    assert_eq!(stingy.blocks.lock().unwrap().len(), 1);
+    // A table without a cache has nothing to pin into.
+    assert!(
+        !Tbl::open(&path, &BlockOptions::default())
+            .unwrap()
+            .pin_blocks()
+            .unwrap()
+    );
+}
+
+#[test]
+fn forgetting_takes_a_tables_blocks_out_of_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.blk");
+    let data = entries(2000);
+    write(&path, &data);
+    let (table, cache) = open_cached(&path, 7);
+    for key in data.keys() {
+        table.get(key, &mut Stats::default()).unwrap();
+    }
+    assert!(cache.blocks.lock().unwrap().len() > 1);
     table.forget_cached();
     assert!(cache.blocks.lock().unwrap().is_empty());
-    // A table without a cache has nothing to warm.
-    assert_eq!(
-        Tbl::open(&path, &BlockOptions::default())
-            .unwrap()
-            .warm_cache()
-            .unwrap(),
-        0
-    );
 }

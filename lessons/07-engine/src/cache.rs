@@ -49,8 +49,8 @@
 //! the cache like point reads, relying on the policy to keep them from doing harm.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -78,8 +78,10 @@ impl Weighter<BlockKey, Arc<Block>> for BlockBytes {
 pub struct BlockCache {
     /// The blocks, weighed by bytes; sharded and internally locked.
     blocks: Cache<BlockKey, Arc<Block>, BlockBytes>,
-    /// The budget in bytes.
+    /// The budget in bytes, pinned blocks included.
     capacity: u64,
+    /// Bytes granted to tables that pin their blocks; the cache itself may hold the rest.
+    pinned: Mutex<u64>,
     /// Lookups answered from the cache.
     hits: AtomicU64,
     /// Lookups the cache could not answer.
@@ -97,6 +99,7 @@ impl BlockCache {
                 BlockBytes,
             ),
             capacity: capacity_bytes,
+            pinned: Mutex::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -124,9 +127,15 @@ impl BlockCache {
         self.capacity
     }
 
-    /// Bytes of blocks held now (never above [`BlockCache::capacity`]).
+    /// Bytes of blocks held now, in the cache and pinned by tables (never above
+    /// [`BlockCache::capacity`]).
     pub fn used_bytes(&self) -> u64 {
-        self.blocks.weight()
+        self.blocks.weight() + self.pinned_bytes()
+    }
+
+    /// Bytes granted to tables that pin their blocks.
+    pub fn pinned_bytes(&self) -> u64 {
+        self.pinned.lock().map_or(0, |p| *p)
     }
 
     /// Blocks held now.
@@ -145,6 +154,7 @@ impl fmt::Debug for BlockCache {
         f.debug_struct("BlockCache")
             .field("capacity", &self.capacity)
             .field("used_bytes", &self.used_bytes())
+            .field("pinned_bytes", &self.pinned_bytes())
             .field("blocks", &self.len())
             .field("hits", &self.hits())
             .field("misses", &self.misses())
@@ -172,6 +182,36 @@ impl rkv_05_compression::BlockCache for BlockCache {
 
     fn remove(&self, table: u64, offset: u64) {
         self.blocks.remove(&(table, offset));
+    }
+
+    fn reserve(&self, bytes: u64) -> bool {
+        let Ok(mut pinned) = self.pinned.lock() else {
+            return false;
+        };
+        // Only free room is granted: pinning never pushes out blocks that readers are hitting.
+        if self
+            .blocks
+            .weight()
+            .saturating_add(*pinned)
+            .saturating_add(bytes)
+            > self.capacity
+        {
+            return false;
+        }
+        *pinned += bytes;
+        self.blocks.set_capacity(self.capacity - *pinned);
+        true
+    }
+
+    fn release(&self, bytes: u64) {
+        if let Ok(mut pinned) = self.pinned.lock() {
+            *pinned = pinned.saturating_sub(bytes);
+            self.blocks.set_capacity(self.capacity - *pinned);
+        }
+    }
+
+    fn count_pinned_hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
     }
 }
 // ANCHOR_END: seam
@@ -226,6 +266,29 @@ mod tests {
             cache.len() >= 8,
             "a 64 KiB cache should hold several 4 KiB blocks"
         );
+    }
+
+    #[test]
+    fn pinned_room_comes_out_of_the_budget_and_goes_back() {
+        let cache = BlockCache::new(64 << 10);
+        assert!(cache.reserve(40 << 10));
+        assert_eq!(cache.pinned_bytes(), 40 << 10);
+        // What is left for cached blocks is the rest of the budget.
+        let one = block(4096);
+        for offset in 0..100 {
+            cache.insert(1, offset * 4096, one.clone());
+            assert!(cache.used_bytes() <= cache.capacity());
+        }
+        assert!(cache.len() <= 6, "{} blocks in 24 KiB", cache.len());
+        // A reservation is granted only from free room, never by evicting.
+        let cached = cache.len();
+        assert!(!cache.reserve(20 << 10));
+        assert_eq!(cache.len(), cached);
+        cache.count_pinned_hit();
+        assert_eq!(cache.hits(), 1);
+        cache.release(40 << 10);
+        assert_eq!(cache.pinned_bytes(), 0);
+        assert!(cache.reserve(20 << 10));
     }
 
     #[test]

@@ -96,10 +96,12 @@ pub fn write(
     if let Some(cache) = cache
         && cache.used_bytes().saturating_add(decoded_bytes) <= cache.capacity()
     {
-        // A table just written is about to be read; while the cache has free room, load it
-        // now, on the background thread, rather than on some reader's first miss. Only free
-        // room is used: warming never pushes out blocks that readers are hitting.
-        table.warm_cache()?;
+        // A table just written is about to be read; while the cache has free room, the table
+        // decodes all its blocks now, on the background thread, and keeps them itself: a read
+        // then finds its block by number, without a cache lookup. Only free room is used:
+        // pinning never pushes out blocks that readers are hitting, and the room comes back
+        // when the table is dropped.
+        table.pin_blocks()?;
     }
     Ok(Some((
         Arc::new(TableHandle::new(number, table, filter)),
