@@ -100,6 +100,16 @@ pub fn user_key_in<'a>(internal: &'a [u8], scratch: &'a mut Vec<u8>) -> Option<&
     Some(scratch)
 }
 
+/// Sets the sequence number of an internal key to 0 (a key shorter than eight bytes is left
+/// alone).
+pub fn clear_seq(internal: &mut [u8]) {
+    let at = internal.len().saturating_sub(8);
+    if let Some(seq) = internal.get_mut(at..) {
+        // Stored as `u64::MAX - seq`: sequence number 0 is all ones.
+        seq.copy_from_slice(&u64::MAX.to_be_bytes()[..seq.len()]);
+    }
+}
+
 /// The sequence number of an internal key (its last eight bytes), if it has one.
 pub fn seq_of(internal: &[u8]) -> Option<Seq> {
     let split = internal.len().checked_sub(8)?;
@@ -157,6 +167,9 @@ mod tests {
             prop_assert_eq!(encode(&a, sa).cmp(&encode(&b, sb)), expected);
             prop_assert_eq!(compare(&encode(&a, sa), &encode(&b, sb)), expected);
             prop_assert_eq!(decode(&encode(&a, sa)), Some((a.clone(), sa)));
+            let mut cleared = encode(&a, sa);
+            clear_seq(&mut cleared);
+            prop_assert_eq!(cleared, encode(&a, 0));
             let (encoded, mut scratch) = (encode(&a, sa), Vec::new());
             prop_assert_eq!(user_key_in(&encoded, &mut scratch), Some(a.as_slice()));
             // Scan bounds bracket every version of exactly the right user keys.
