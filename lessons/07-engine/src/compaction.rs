@@ -175,14 +175,20 @@ impl<I> DropObsolete<'_, I> {
 }
 // ANCHOR_END: drop_obsolete
 
-/// Stops a table once it is full — or where the merge passes `boundary`, the end of an input
-/// table of the output level — but never between two versions of one user key.
+/// Stops a table once it is full — or, once it holds a quarter of that, where the merge passes
+/// the end of an input table of the output level — but never between two versions of one
+/// user key.
+///
+/// Cutting at input ends lets [`Release`] give inputs back while the merge runs; the quarter
+/// keeps that from cutting the level into slivers (an input that ends just after the last cut
+/// would otherwise become a table of a few entries, and its end the next sliver's).
 struct UntilFull<'a, I: Iterator<Item = Result<TableEntry>>> {
     source: &'a mut Peekable<I>,
     written: u64,
     limit: u64,
-    /// The user-key prefix ([`internal_key::user_prefix`]) no entry of this table may pass.
-    boundary: Option<&'a [u8]>,
+    /// The user-key prefixes ([`internal_key::user_prefix`]) where inputs of the output level
+    /// end, from the first one this table reaches.
+    ends: &'a [Vec<u8>],
     /// The user-key prefix of the last entry written.
     last: Option<Vec<u8>>,
 }
@@ -191,13 +197,24 @@ impl<I: Iterator<Item = Result<TableEntry>>> Iterator for UntilFull<'_, I> {
     type Item = Result<TableEntry>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(Ok((key, _))) = self.source.peek() {
+        if let Some(Ok((key, _))) = self.source.peek()
+            && let Some(last) = self.last.as_deref()
+        {
             let prefix = internal_key::prefix_of(key);
-            let new_key = self.last.as_deref() != Some(prefix);
-            let full = self.written >= self.limit;
-            let past_boundary = self.boundary.is_some_and(|b| prefix > b);
-            if new_key && self.last.is_some() && (full || past_boundary) {
-                return None;
+            if prefix != last {
+                if self.written >= self.limit {
+                    return None;
+                }
+                let mut crossed = false;
+                while let Some((end, rest)) = self.ends.split_first()
+                    && prefix > end.as_slice()
+                {
+                    self.ends = rest;
+                    crossed = true;
+                }
+                if crossed && self.written >= self.limit / 4 {
+                    return None;
+                }
             }
         }
         let item = self.source.next()?;
@@ -247,13 +264,11 @@ impl Release {
         }
     }
 
-    /// Where an output table starting at `next` (a user-key prefix) must end: the end of the
-    /// first input that reaches `next`.
-    fn boundary(&self, next: &[u8]) -> Option<Vec<u8>> {
-        self.ends[self.done..]
-            .iter()
-            .find(|end| end.as_slice() >= next)
-            .cloned()
+    /// The ends of the inputs not yet released, from the first one an output table starting at
+    /// `next` (a user-key prefix) reaches.
+    fn ends_from(&self, next: &[u8]) -> &[Vec<u8>] {
+        let remaining = &self.ends[self.done..];
+        &remaining[remaining.partition_point(|end| end.as_slice() < next)..]
     }
 
     /// Releases the inputs that end before `next`, the user-key prefix the merge stands on —
@@ -339,15 +354,15 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
     let mut written = 0;
     while merged.peek().is_some() {
         let number = shared.take_number();
-        let boundary = match merged.peek() {
-            Some(Ok((key, _))) => below.boundary(internal_key::prefix_of(key)),
-            _ => None,
+        let next = match merged.peek() {
+            Some(Ok((key, _))) => internal_key::prefix_of(key).to_vec(),
+            _ => Vec::new(),
         };
         let mut output = UntilFull {
             source: &mut merged,
             written: 0,
             limit: shared.options.table_bytes,
-            boundary: boundary.as_deref(),
+            ends: below.ends_from(&next),
             last: None,
         };
         let table = table_file::write(
