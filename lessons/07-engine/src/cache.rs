@@ -10,10 +10,11 @@
 //! It plugs into lesson 05's tables through the [`rkv_05_compression::BlockCache`] seam: a
 //! table given the cache asks it before reading a data block, and offers it every block it
 //! had to read. Lesson 05 knows nothing of the policy below. Tables are immutable, so a cached
-//! block never goes stale; table numbers are never reused. A table just written is warmed into
-//! the cache while it has free room ([`crate::table_file::write`]), and a table that is gone
-//! takes its blocks out (the compaction that replaced it does), so the budget holds blocks that
-//! can be read.
+//! block never goes stale; table numbers are never reused. A table just written *pins* its
+//! decoded blocks while the budget has free room ([`crate::table_file::write`]): it reserves
+//! their bytes here, the cache itself shrinks by as much, and the bytes come back when the table
+//! is dropped. A table that is gone takes its cached blocks out (the compaction that replaced it
+//! does), so the budget holds blocks that can be read.
 //!
 //! ## Why a crate
 //! The bloom filter is written by hand because it is the lesson; a cache is not. A good

@@ -4,8 +4,9 @@
 //! from the same entries in the same pass. Both are fsynced before the manifest names the table,
 //! so a crash never leaves a live table without its filter.
 //!
-//! A new table's blocks are loaded into the block cache while it has free room ("warming"),
-//! so a store that fits in the cache is served from memory from the moment a table appears.
+//! A new table decodes its blocks and keeps them itself ("pinning", lesson 05's
+//! `BlockTable::pin_blocks`) while the block cache's budget has free room, so a store that fits
+//! in the budget is served from memory from the moment a table appears.
 
 use std::sync::Arc;
 
