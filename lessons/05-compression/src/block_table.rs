@@ -20,6 +20,8 @@
 //!
 //! Data blocks can come from a [`BlockCache`] instead of the disk: a store that wants one hands
 //! it to the table with [`BlockTable::with_cache`] (lesson 07 does; lessons 05 and 06 do not).
+//! Such a table can also *pin* all its decoded blocks ([`BlockTable::pin_blocks`]), inside the
+//! cache's budget, and then finds a block by its number without asking the cache at all.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
