@@ -86,7 +86,12 @@ pub(crate) fn commit(shared: &Shared, batch: WriteBatch) -> Result<()> {
             *lock(&pending.outcome, "outcome")? = Some(outcome);
         }
     }
-    shared.queue_turn.notify_all();
+    // Wake the writers that wait: this group's followers (their outcome is set) and whoever
+    // leads next. A lone writer wakes nobody — and skips the system call that a notify costs
+    // even when no thread is waiting (a sixth of a microsecond, per put, on the test machine).
+    if group.len() > 1 || !queue.is_empty() {
+        shared.queue_turn.notify_all();
+    }
     result
 }
 // ANCHOR_END: commit
