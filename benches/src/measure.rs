@@ -213,9 +213,15 @@ pub fn dir_size(dir: &Path) -> Result<u64> {
     let entries = fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
     for entry in entries {
         let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-        let meta = entry
-            .metadata()
-            .with_context(|| format!("inspecting {}", entry.path().display()))?;
+        // An engine's background threads delete files while this walks the directory: a file
+        // listed a moment ago and gone now takes no space.
+        let meta = match entry.metadata() {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(e).with_context(|| format!("inspecting {}", entry.path().display()));
+            }
+        };
         if meta.is_dir() {
             total += dir_size(&entry.path())?;
         } else {
