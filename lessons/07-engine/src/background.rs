@@ -12,11 +12,13 @@
 //! milliseconds — to a compaction that could just as well run a little later.
 //!
 //! Work is found by looking at the state whenever it changes; a thread sleeps on the engine's
-//! condition variable otherwise. When the last engine handle is dropped, [`Worker`] tells the
+//! condition variable otherwise. The compaction thread also frees retired memtables and tables
+//! once no reader holds them (see [`crate::graveyard`]). When the last engine handle is dropped, [`Worker`] tells the
 //! threads to stop and joins them.
 
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rkv_contract::{Error, Result};
 
@@ -90,9 +92,19 @@ enum Work {
     Compact(compaction::Compaction),
 }
 
+/// How often the compaction thread looks for retired memtables and tables that no reader holds
+/// any more, while the graveyard is not empty.
+const SWEEP_EVERY: Duration = Duration::from_millis(20);
+
+/// The next piece of work for `duty`; `None` when the engine shuts down. The compaction
+/// thread also frees the graveyard's unheld memtables and tables, between compactions and
+/// every [`SWEEP_EVERY`] while it waits.
 fn next_work(shared: &Shared, duty: Duty) -> Option<Work> {
-    let mut state = shared.state.lock().ok()?;
     loop {
+        if duty == Duty::Compact {
+            shared.graveyard.sweep();
+        }
+        let state = shared.state.lock().ok()?;
         if state.shutting_down {
             return None;
         }
@@ -110,7 +122,11 @@ fn next_work(shared: &Shared, duty: Duty) -> Option<Work> {
                 }
             }
         }
-        state = shared.changed.wait(state).ok()?;
+        if duty == Duty::Compact && !shared.graveyard.is_empty() {
+            drop(shared.changed.wait_timeout(state, SWEEP_EVERY).ok()?);
+        } else {
+            drop(shared.changed.wait(state).ok()?);
+        }
     }
 }
 
@@ -128,7 +144,14 @@ fn run(shared: &Shared, duty: Duty) {
     lower_priority();
     while let Some(work) = next_work(shared, duty) {
         let result = match work {
-            Work::Flush(imm, log_number) => flush(shared, &imm, log_number),
+            Work::Flush(imm, log_number) => {
+                let flushed = flush(shared, &imm, log_number);
+                if flushed.is_ok() {
+                    shared.graveyard.bury(imm);
+                    shared.graveyard.sweep();
+                }
+                flushed
+            }
             Work::Compact(picked) => compaction::run_picked(shared, picked),
         };
         if let Err(error) = result

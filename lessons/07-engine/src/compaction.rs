@@ -109,14 +109,19 @@ pub(crate) fn compact_everything(shared: &Shared) -> Result<()> {
     if inputs.is_empty() {
         return Ok(());
     }
-    run(
+    let result = run(
         shared,
         &version,
         Compaction {
             inputs,
             output_level: deepest,
         },
-    )
+    );
+    drop(version);
+    // This thread's references to the inputs are gone: free whatever no reader holds now, so
+    // the caller of an explicit compaction gets the memory (and cache budget) back.
+    shared.graveyard.sweep();
+    result
 }
 
 // ANCHOR: drop_obsolete
@@ -442,16 +447,18 @@ fn swap_in(
     Ok(())
 }
 
-/// Deletes the files of input tables the manifest no longer names, and takes their blocks out
-/// of the cache — here on the compaction thread. (A reader still holding one reads it from its
-/// open file, and may bring a block back, to be evicted in time.) Doing it when the last handle
-/// drops would put the work — thousands of cache removals — on whichever reader or lock
-/// happened to drop it.
+/// Deletes the files of input tables the manifest no longer names, takes their blocks out of
+/// the cache, and leaves the handles in the graveyard — here on the compaction thread. (A
+/// reader still holding one reads it from its open file, and may bring a block back, to be
+/// evicted in time.) Doing it when the last handle drops would put the work — thousands of
+/// cache removals, thousands of pinned blocks to free — on whichever reader or lock happened to
+/// drop it.
 fn retire(shared: &Shared, tables: &[Arc<TableHandle>]) -> Result<()> {
     for table in tables {
         remove_quietly(&shared.dir, &table_name(table.number))?;
         remove_quietly(&shared.dir, &filter_name(table.number))?;
         table.table.forget_cached();
+        shared.graveyard.bury(table.clone());
     }
     Ok(())
 }

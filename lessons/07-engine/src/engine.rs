@@ -19,6 +19,7 @@ use crate::batch::{Reassembly, WriteBatch};
 use crate::bloom;
 use crate::cache::BlockCache;
 use crate::cursor::Cursor;
+use crate::graveyard::Graveyard;
 use crate::internal_key::{self, Seq};
 pub use crate::iter::Scan;
 use crate::manifest::{CURRENT, CURRENT_TMP, Edit, Manifest};
@@ -87,6 +88,8 @@ pub(crate) struct Shared {
     pub compaction: Mutex<()>,
     pub cache: Option<Arc<BlockCache>>,
     pub stats: Mutex<Stats>,
+    /// Retired memtables and tables, freed by the compaction thread once no reader holds them.
+    pub graveyard: Graveyard,
 }
 
 /// Locks a mutex, turning poisoning (a thread panicked while holding it) into an error.
@@ -377,6 +380,7 @@ impl Engine {
             compaction: Mutex::new(()),
             cache,
             stats: Mutex::new(Stats::default()),
+            graveyard: Graveyard::default(),
             dir,
             options,
         });

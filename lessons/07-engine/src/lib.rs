@@ -23,6 +23,7 @@
 //! - [`manifest`] — the durable, atomic record of the live tables per level;
 //! - [`version`] — the immutable picture of the levels that readers hold;
 //! - [`compaction`] and [`background`] — leveled compaction and flushes on a background thread;
+//!   [`graveyard`] — retired memtables and tables freed there too, never by a reader;
 //! - [`bloom`] — a bloom filter per table, so a miss reads no block at all;
 //! - [`cache`] — a block cache of decompressed blocks;
 //! - [`cursor`], [`merge`] and [`iter`] — scans that see one point in time while writes
@@ -39,6 +40,7 @@ pub mod cache;
 pub mod compaction;
 pub mod cursor;
 pub mod engine;
+pub mod graveyard;
 pub mod internal_key;
 pub mod iter;
 pub mod manifest;

@@ -79,19 +79,25 @@ impl Memtable {
     }
     // ANCHOR_END: get
 
-    /// Up to `max` entries after `after`, below `end` (internal keys), in order.
-    pub fn chunk(&self, after: &Bound<Vec<u8>>, end: Option<&[u8]>, max: usize) -> Vec<TableEntry> {
+    /// Replaces `chunk`'s contents with up to `max` entries after `after`, below `end`
+    /// (internal keys), in order.
+    pub fn chunk_into(
+        &self,
+        after: &Bound<Vec<u8>>,
+        end: Option<&[u8]>,
+        max: usize,
+        chunk: &mut Chunk,
+    ) {
         let lower = match after {
             Bound::Included(key) => Bound::Included(key.as_slice()),
             Bound::Excluded(key) => Bound::Excluded(key.as_slice()),
             Bound::Unbounded => Bound::Unbounded,
         };
         let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-        self.map
-            .range::<[u8], _>((lower, upper))
-            .take(max)
-            .map(|entry| (entry.key().as_slice().to_vec(), entry.value().clone()))
-            .collect()
+        chunk.clear();
+        for entry in self.map.range::<[u8], _>((lower, upper)).take(max) {
+            chunk.push(entry.key().as_slice(), entry.value().as_live());
+        }
     }
 
     /// Approximate bytes held.
@@ -117,6 +123,56 @@ impl Memtable {
     }
 }
 
+/// Entries copied out of a memtable into one reused buffer: a scan refills it again and again,
+/// and with one allocation per key and value the copying cost more than the skip list walk.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// Keys and values, back to back.
+    bytes: Vec<u8>,
+    /// Per entry: where its key starts, where its key ends (and its value starts), and where
+    /// its value ends — `None` for a tombstone.
+    entries: Vec<(usize, usize, Option<usize>)>,
+}
+
+impl Chunk {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.entries.clear();
+    }
+
+    fn push(&mut self, key: &[u8], value: Option<&[u8]>) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(key);
+        let key_end = self.bytes.len();
+        let value_end = value.map(|v| {
+            self.bytes.extend_from_slice(v);
+            self.bytes.len()
+        });
+        self.entries.push((start, key_end, value_end));
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the chunk holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entry `i`: its internal key and its value (`None` for a tombstone).
+    pub fn entry(&self, i: usize) -> Option<(&[u8], Option<&[u8]>)> {
+        let &(start, key_end, value_end) = self.entries.get(i)?;
+        let key = self.bytes.get(start..key_end)?;
+        let value = match value_end {
+            Some(end) => Some(self.bytes.get(key_end..end)?),
+            None => None,
+        };
+        Some((key, value))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +189,43 @@ mod tests {
         assert_eq!(m.get(b"k", 9), Some(Value::Tombstone));
         assert_eq!(m.get(b"", 100), None);
         assert_eq!(m.get(b"k\0", 100), Some(Value::Put(b"other".to_vec())));
+    }
+
+    #[test]
+    fn a_chunk_holds_the_entries_of_its_range_in_order_and_is_reused() {
+        let m = Memtable::new(1 << 10);
+        for (i, key) in [b"a", b"b", b"c", b"d"].iter().enumerate() {
+            let value = if i == 2 {
+                Value::Tombstone
+            } else {
+                Value::Put(vec![b'0' + i as u8; i])
+            };
+            m.insert(*key, 1, value);
+        }
+        let mut chunk = Chunk::default();
+        let after = Bound::Excluded(internal_key::encode(b"a", 1));
+        m.chunk_into(&after, None, 2, &mut chunk);
+        assert_eq!(chunk.len(), 2);
+        assert_eq!(
+            chunk.entry(0),
+            Some((internal_key::encode(b"b", 1).as_slice(), Some(&b"1"[..])))
+        );
+        assert_eq!(
+            chunk.entry(1),
+            Some((internal_key::encode(b"c", 1).as_slice(), None))
+        );
+        assert_eq!(chunk.entry(2), None);
+        let end = internal_key::scan_end(b"d");
+        m.chunk_into(&Bound::Unbounded, Some(&end), 10, &mut chunk);
+        let keys: Vec<_> = (0..chunk.len())
+            .filter_map(|i| chunk.entry(i))
+            .map(|(k, _)| k.to_vec())
+            .collect();
+        let want: Vec<_> = [b"a", b"b", b"c"]
+            .iter()
+            .map(|k| internal_key::encode(*k, 1))
+            .collect();
+        assert_eq!(keys, want);
+        assert_eq!(chunk.entry(0).and_then(|(_, v)| v), Some(&b""[..]));
     }
 }
