@@ -198,7 +198,13 @@ impl Block {
 
     /// The first entry with a key `>= target`, if the block has one.
     ///
-    /// Entries are decoded in place; only the answer's key and value are copied out.
+    /// Entries are decoded in place, and their keys are never rebuilt: the search keeps only
+    /// `matched`, how many leading bytes the last key it passed (which was below `target`)
+    /// shares with `target`. An entry that shares more than that with its predecessor also
+    /// equals it at byte `matched`, where the predecessor was already below `target`: it is
+    /// below too, passed without looking at its suffix. Otherwise its first `shared` bytes are
+    /// `target`'s, and only its suffix is compared — usually one byte decides. The answer's key
+    /// is `target`'s first `shared` bytes followed by its suffix.
     pub fn seek(
         &self,
         target: &[u8],
@@ -209,16 +215,32 @@ impl Block {
         }
         let restart = self.seek_restart(target, stats)?;
         let mut offset = self.restart(restart);
-        let mut key = Vec::with_capacity(target.len() + 16);
+        let (mut matched, mut previous_len) = (0, 0);
         while offset < self.entries_end {
-            let raw = self.entry(offset, &mut key)?;
+            let raw = self.raw_entry(offset)?;
             stats.records_read += 1;
-            stats.key_comparisons += 1;
-            if key.as_slice() >= target {
-                let value = self.value_of(&raw);
-                return Ok(Some((key, value)));
+            if raw.shared > previous_len {
+                return Err(format!(
+                    "entry at block offset {offset}: shares more bytes than the previous key has"
+                ));
             }
-            offset = raw.next;
+            previous_len = raw.shared + raw.suffix.len();
+            if raw.shared > matched {
+                offset = raw.next; // equal to its predecessor where that one was below target
+                continue;
+            }
+            let suffix = &self.data[raw.suffix.clone()];
+            let rest = &target[raw.shared..];
+            stats.key_comparisons += 1;
+            if suffix < rest {
+                matched = raw.shared + common_prefix(suffix, rest);
+                offset = raw.next;
+                continue;
+            }
+            let mut key = Vec::with_capacity(raw.shared + suffix.len());
+            key.extend_from_slice(&target[..raw.shared]);
+            key.extend_from_slice(suffix);
+            return Ok(Some((key, self.value_of(&raw))));
         }
         Ok(None)
     }
@@ -357,6 +379,11 @@ impl Iterator for OwnedEntries {
         }
         Some(Ok(entry))
     }
+}
+
+/// How many leading bytes `a` and `b` have in common.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 fn read_u32(data: &[u8], at: usize) -> u32 {

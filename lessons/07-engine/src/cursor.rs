@@ -70,6 +70,15 @@ impl Cursor {
         }
     }
 
+    /// The current entry's internal key, or `None` once the cursor is exhausted: what a merge
+    /// compares, in one step instead of asking `valid` and then `key`.
+    pub fn current_key(&self) -> Option<&[u8]> {
+        match self {
+            Cursor::Memtable(c) => c.buffer.entry(c.at).map(|(key, _)| key),
+            Cursor::Tables(c) => c.block.as_ref().filter(|b| b.valid()).map(BlockCursor::key),
+        }
+    }
+
     /// The current entry's value; `None` for a tombstone (or when not valid).
     pub fn value(&self) -> Option<&[u8]> {
         match self {

@@ -71,16 +71,14 @@ impl Merged {
     /// True when source `a`'s entry comes before source `b`'s (an exhausted or empty source
     /// comes after everything).
     fn beats(&self, a: usize, b: usize) -> bool {
-        let (Some(x), Some(y)) = (self.sources.get(a), self.sources.get(b)) else {
-            return a < self.sources.len() && self.sources[a].valid();
-        };
-        match (x.valid(), y.valid()) {
-            (true, true) => match internal_key::compare(x.key(), y.key()) {
+        let current = |i: usize| self.sources.get(i).and_then(Cursor::current_key);
+        match (current(a), current(b)) {
+            (Some(x), Some(y)) => match internal_key::compare(x, y) {
                 Ordering::Less => true,
                 Ordering::Equal => a < b,
                 Ordering::Greater => false,
             },
-            (valid, _) => valid,
+            (valid, _) => valid.is_some(),
         }
     }
 
