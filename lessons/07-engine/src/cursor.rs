@@ -57,7 +57,7 @@ impl Cursor {
     /// True while the cursor stands on an entry.
     pub fn valid(&self) -> bool {
         match self {
-            Cursor::Memtable(c) => c.at < c.buffer.len(),
+            Cursor::Memtable(c) => c.current().is_some(),
             Cursor::Tables(c) => c.block.as_ref().is_some_and(BlockCursor::valid),
         }
     }
@@ -65,7 +65,7 @@ impl Cursor {
     /// The current entry's internal key (empty when not valid).
     pub fn key(&self) -> &[u8] {
         match self {
-            Cursor::Memtable(c) => c.buffer.entry(c.at).map_or(&[], |(key, _)| key),
+            Cursor::Memtable(c) => c.current().map_or(&[], |(key, _)| key),
             Cursor::Tables(c) => c.block.as_ref().map_or(&[], BlockCursor::key),
         }
     }
@@ -74,7 +74,7 @@ impl Cursor {
     /// compares, in one step instead of asking `valid` and then `key`.
     pub fn current_key(&self) -> Option<&[u8]> {
         match self {
-            Cursor::Memtable(c) => c.buffer.entry(c.at).map(|(key, _)| key),
+            Cursor::Memtable(c) => c.current().map(|(key, _)| key),
             Cursor::Tables(c) => c.block.as_ref().filter(|b| b.valid()).map(BlockCursor::key),
         }
     }
@@ -82,7 +82,7 @@ impl Cursor {
     /// The current entry's value; `None` for a tombstone (or when not valid).
     pub fn value(&self) -> Option<&[u8]> {
         match self {
-            Cursor::Memtable(c) => c.buffer.entry(c.at).and_then(|(_, value)| value),
+            Cursor::Memtable(c) => c.current().and_then(|(_, value)| value),
             Cursor::Tables(c) => c.block.as_ref().and_then(BlockCursor::value),
         }
     }
@@ -96,8 +96,9 @@ impl Cursor {
     }
 }
 
-/// Reads a memtable over `[start, end)` in chunks; the current entry is entry `at` of the
-/// buffer.
+/// Reads a memtable over `[start, end)`: in chunks copied into `buffer` (the current entry is
+/// entry `at` of it), or — once the memtable is frozen, see [`Memtable::freeze`] — straight
+/// from its frozen copy (the current entry is entry `at` of that, up to `frozen_end`).
 pub struct MemCursor {
     memtable: Arc<Memtable>,
     /// Where the next chunk starts.
@@ -110,6 +111,9 @@ pub struct MemCursor {
     chunk: usize,
     /// True once a refill came back short: the range has nothing more.
     done: bool,
+    /// Set when the cursor reads the frozen copy: the index of its first entry at or past
+    /// `end`.
+    frozen_end: Option<usize>,
 }
 
 impl MemCursor {
@@ -122,12 +126,29 @@ impl MemCursor {
             at: 0,
             chunk: FIRST_CHUNK,
             done: false,
+            frozen_end: None,
         };
         cursor.refill();
         cursor
     }
 
+    /// The current entry: its internal key and value (`None` for a tombstone).
+    fn current(&self) -> Option<(&[u8], Option<&[u8]>)> {
+        match self.frozen_end {
+            Some(end) if self.at < end => self.memtable.frozen()?.entry(self.at),
+            Some(_) => None,
+            None => self.buffer.entry(self.at),
+        }
+    }
+
     fn refill(&mut self) {
+        if let Some(frozen) = self.memtable.frozen() {
+            // Frozen meanwhile (or before we started): read the copy from where we are.
+            self.at = frozen.first_after(&self.next);
+            self.frozen_end = Some(frozen.first_at_or_above(self.end.as_deref()));
+            self.buffer = Chunk::default();
+            return;
+        }
         let want = self.chunk;
         self.chunk = (self.chunk * 2).min(MAX_CHUNK);
         self.memtable
@@ -152,10 +173,10 @@ impl MemCursor {
 
     fn advance(&mut self) -> bool {
         self.at += 1;
-        if self.at >= self.buffer.len() && !self.done {
+        if self.frozen_end.is_none() && self.at >= self.buffer.len() && !self.done {
             self.refill();
         }
-        self.at < self.buffer.len()
+        self.current().is_some()
     }
 }
 
@@ -253,6 +274,71 @@ impl TableCursor {
         match self.tables.get(self.table) {
             Some(handle) => handle.table.block_corruption(self.block_number, what),
             None => rkv_contract::Error::corruption("(scan)", 0, what),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+    use proptest::prelude::*;
+    use rkv_01_basic_store::Value;
+
+    use super::*;
+    use crate::internal_key;
+
+    /// Everything a cursor yields, owned.
+    fn drain(
+        mut cursor: Cursor,
+        freeze_after: Option<(usize, &Memtable)>,
+    ) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let mut seen = Vec::new();
+        while let Some(key) = cursor.current_key() {
+            seen.push((key.to_vec(), cursor.value().map(<[u8]>::to_vec)));
+            if let Some((after, memtable)) = freeze_after
+                && seen.len() == after
+            {
+                memtable.freeze();
+            }
+            cursor.advance().unwrap();
+        }
+        seen
+    }
+
+    proptest! {
+        #[test]
+        fn a_frozen_memtable_reads_like_the_skip_list_also_when_frozen_mid_scan(
+            keys in prop::collection::btree_set(prop::collection::vec(0u8..4, 0..5), 0..80),
+            start in prop::option::of(prop::collection::vec(0u8..4, 0..5)),
+            end in prop::option::of(prop::collection::vec(0u8..4, 0..5)),
+            freeze_after in 0usize..40,
+        ) {
+            let fill = || {
+                let memtable = Memtable::new(1 << 16);
+                for (i, key) in keys.iter().enumerate() {
+                    let value = if i % 3 == 0 { Value::Tombstone } else { Value::Put(vec![i as u8]) };
+                    memtable.insert(key, 1 + i as u64, value);
+                }
+                Arc::new(memtable)
+            };
+            let from = start.as_deref().map(internal_key::scan_start);
+            let to = end.as_deref().map(internal_key::scan_end);
+            let (from, to) = (from.as_deref(), to.as_deref());
+            let walked = drain(Cursor::memtable(fill(), from, to), None);
+            let want: Vec<_> = keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| start.as_ref().is_none_or(|s| *k >= s) && end.as_ref().is_none_or(|e| *k < e))
+                .map(|(i, k)| (internal_key::encode(k, 1 + i as u64), (i % 3 != 0).then(|| vec![i as u8])))
+                .collect();
+            prop_assert_eq!(&walked, &want);
+            let frozen = fill();
+            frozen.freeze();
+            prop_assert_eq!(&drain(Cursor::memtable(frozen, from, to), None), &want);
+            let later = fill();
+            let cursor = Cursor::memtable(later.clone(), from, to);
+            prop_assert_eq!(&drain(cursor, Some((freeze_after, &later))), &want);
         }
     }
 }

@@ -36,6 +36,7 @@ impl Graveyard {
         }
     }
 
+    // ANCHOR: sweep
     /// Frees everything only the graveyard still holds; returns how many it freed.
     pub fn sweep(&self) -> usize {
         let free: Vec<_> = match self.buried.lock() {
@@ -49,6 +50,7 @@ impl Graveyard {
         // Dropped here, outside the lock, so a `bury` never waits for the freeing.
         free.len()
     }
+    // ANCHOR_END: sweep
 
     /// Number of retired things still held.
     pub fn len(&self) -> usize {

@@ -16,6 +16,7 @@
 //! visiting nodes scattered over the heap, which no API changes.)
 
 use std::ops::Bound;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_epoch as epoch;
@@ -37,6 +38,8 @@ pub struct Memtable {
     filter: MemFilter,
     /// Approximate bytes held (internal keys plus values).
     bytes: AtomicUsize,
+    /// Every entry in one sorted, contiguous copy, made once the memtable is immutable.
+    frozen: OnceLock<Chunk>,
 }
 
 impl Memtable {
@@ -46,11 +49,13 @@ impl Memtable {
             map: SkipList::new(epoch::default_collector().clone()),
             filter: MemFilter::new(budget_bytes),
             bytes: AtomicUsize::new(0),
+            frozen: OnceLock::new(),
         }
     }
 
     /// Inserts version `seq` of `user_key`.
     pub fn insert(&self, user_key: &[u8], seq: Seq, value: Value) {
+        debug_assert!(self.frozen.get().is_none(), "insert into a frozen memtable");
         thread_local! {
             /// Where a writer thread encodes its keys: no allocation per insert.
             static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -128,26 +133,38 @@ impl Memtable {
         self.map.is_empty()
     }
 
-    /// Every entry in order, copied out a chunk at a time, for a flush.
+    // ANCHOR: freeze
+    /// Copies every entry, in order, into one contiguous [`Chunk`] kept with the memtable, and
+    /// returns it. Only for a memtable no writer will touch again — the immutable one a flush
+    /// is writing out (writers insert only under the log lock, which rotation also holds), or
+    /// one rebuilt from the log before the engine starts.
+    ///
+    /// A skip list's nodes lie scattered over the heap, so walking one costs a cache miss per
+    /// entry: a full scan that started right after a 1 M-key load spent a tenth of its time in
+    /// the one full memtable then being flushed. The flush has to walk the skip list anyway to
+    /// write the table, so it walks it once into this copy, writes the table from the copy, and
+    /// scans that start (or refill) meanwhile read the copy: contiguous memory, found by binary
+    /// search, no copying per entry. Point reads keep using the skip list.
+    pub fn freeze(&self) -> &Chunk {
+        self.frozen.get_or_init(|| {
+            let mut all = Chunk::default();
+            self.chunk_into(&Bound::Unbounded, None, usize::MAX, &mut all);
+            all
+        })
+    }
+    // ANCHOR_END: freeze
+
+    /// The frozen copy, once [`Memtable::freeze`] has made it.
+    pub fn frozen(&self) -> Option<&Chunk> {
+        self.frozen.get()
+    }
+
+    /// Every entry in order, for a flush: freezes the memtable and copies the entries out of
+    /// the frozen copy.
     pub fn entries(&self) -> impl Iterator<Item = TableEntry> + '_ {
-        /// Entries a flush copies per chunk.
-        const FLUSH_CHUNK: usize = 1024;
-        let mut chunk = Chunk::default();
-        let mut after = Bound::Unbounded;
-        let mut at = 0;
-        std::iter::from_fn(move || {
-            if at == chunk.len() {
-                if at > 0 && at < FLUSH_CHUNK {
-                    return None; // the last chunk came back short
-                }
-                if let Some((last, _)) = at.checked_sub(1).and_then(|i| chunk.entry(i)) {
-                    after = Bound::Excluded(last.to_vec());
-                }
-                self.chunk_into(&after, None, FLUSH_CHUNK, &mut chunk);
-                at = 0;
-            }
-            let (key, value) = chunk.entry(at)?;
-            at += 1;
+        let frozen = self.freeze();
+        (0..frozen.len()).filter_map(|i| {
+            let (key, value) = frozen.entry(i)?;
             Some((
                 key.to_vec(),
                 value.map_or(Value::Tombstone, |v| Value::Put(v.to_vec())),
@@ -192,6 +209,31 @@ impl Chunk {
     /// True when the chunk holds no entry.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The index of the first entry after `bound` (the entries are in key order, as a
+    /// memtable gives them).
+    pub fn first_after(&self, bound: &Bound<Vec<u8>>) -> usize {
+        match bound {
+            Bound::Unbounded => 0,
+            Bound::Included(key) => self.count_below(|k| k < key.as_slice()),
+            Bound::Excluded(key) => self.count_below(|k| k <= key.as_slice()),
+        }
+    }
+
+    /// The index of the first entry at or above `end` (the length if there is none).
+    pub fn first_at_or_above(&self, end: Option<&[u8]>) -> usize {
+        match end {
+            Some(end) => self.count_below(|k| k < end),
+            None => self.len(),
+        }
+    }
+
+    /// How many leading entries have keys for which `below` holds.
+    fn count_below(&self, below: impl Fn(&[u8]) -> bool) -> usize {
+        self.entries.partition_point(|&(start, key_end, _)| {
+            self.bytes.get(start..key_end).is_some_and(&below)
+        })
     }
 
     /// Entry `i`: its internal key and its value (`None` for a tombstone).
