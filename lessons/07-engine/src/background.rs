@@ -13,8 +13,8 @@
 //!
 //! Work is found by looking at the state whenever it changes; a thread sleeps on the engine's
 //! condition variable otherwise. The compaction thread also frees retired memtables and tables
-//! once no reader holds them (see [`crate::graveyard`]). When the last engine handle is dropped, [`Worker`] tells the
-//! threads to stop and joins them.
+//! once no reader holds them (see [`crate::graveyard`]). When the last engine handle is
+//! dropped, [`Worker`] tells the threads to stop and joins them.
 
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;

@@ -8,8 +8,10 @@
 //! 190 ms scan: the reader paid for memory the engine had already given up.
 //!
 //! So the background thread that retires a memtable or table also keeps one `Arc` of it here.
-//! A reader's drop is then never the last one; the compaction thread sweeps the graveyard
-//! every few milliseconds and frees whatever nobody else holds any more.
+//! A reader's drop is then never the last one. The compaction thread sweeps the graveyard
+//! between compactions and every few milliseconds while it waits (the flush thread too, right
+//! after it retires a memtable, and an explicit `compact` when it is done), freeing whatever
+//! nobody else holds any more.
 
 use std::any::Any;
 use std::sync::{Arc, Mutex};
