@@ -102,7 +102,7 @@ pub struct BlockTable<F: Frame> {
 /// A table's pinned blocks and the budget they hold.
 #[derive(Debug)]
 struct Pinned {
-    blocks: Box<[Arc<Block>]>,
+    blocks: Box<[Block]>,
     bytes: u64,
 }
 
@@ -116,7 +116,7 @@ impl<F: Frame> Drop for BlockTable<F> {
 
 /// A decoded block, borrowed from the table's pinned blocks or shared with the cache.
 enum BlockRef<'a> {
-    Pinned(&'a Arc<Block>),
+    Pinned(&'a Block),
     Shared(Arc<Block>),
 }
 
@@ -124,7 +124,7 @@ impl BlockRef<'_> {
     /// The block as an `Arc` of its own, for a reader that outlives the borrow.
     fn into_shared(self) -> Arc<Block> {
         match self {
-            BlockRef::Pinned(block) => Arc::clone(block),
+            BlockRef::Pinned(block) => Arc::new(block.clone()),
             BlockRef::Shared(block) => block,
         }
     }
@@ -395,11 +395,7 @@ impl<F: Frame> BlockTable<F> {
         let mut stats = Stats::default();
         let mut blocks = Vec::with_capacity(self.index.len());
         for &handle in self.index.handles() {
-            blocks.push(Arc::new(self.read_block(
-                handle,
-                MAX_DATA_BLOCK,
-                &mut stats,
-            )?));
+            blocks.push(self.read_block(handle, MAX_DATA_BLOCK, &mut stats)?);
         }
         let bytes = blocks.iter().map(|b| b.size() as u64).sum();
         if !cache.reserve(bytes) {
@@ -421,7 +417,7 @@ impl<F: Frame> BlockTable<F> {
         self.pinned.get().map_or(0, |p| p.bytes)
     }
 
-    fn pinned_block(&self, i: usize) -> Option<&Arc<Block>> {
+    fn pinned_block(&self, i: usize) -> Option<&Block> {
         self.pinned.get().and_then(|p| p.blocks.get(i))
     }
 

@@ -43,6 +43,7 @@ pub mod block_table;
 pub mod codec;
 pub mod frame;
 pub mod options;
+pub mod prefetch;
 pub mod varint;
 
 pub use block_cache::BlockCache;
