@@ -328,6 +328,7 @@ impl<F: Frame> Table for BlockTable<F> {
             table: self,
             next_block: first,
             current: None,
+            current_handle: BlockHandle { offset: 0, size: 0 },
             start: start.map(<[u8]>::to_vec),
             end: end.map(<[u8]>::to_vec),
             done: false,
@@ -394,7 +395,7 @@ impl<F: Frame> BlockTable<F> {
         }
         let mut stats = Stats::default();
         let mut blocks = Vec::with_capacity(self.index.len());
-        for &handle in self.index.handles() {
+        for handle in self.index.handles() {
             blocks.push(self.read_block(handle, MAX_DATA_BLOCK, &mut stats)?);
         }
         let bytes = blocks.iter().map(|b| b.size() as u64).sum();
@@ -551,6 +552,8 @@ struct BlockTableIter<'a, F: Frame> {
     table: &'a BlockTable<F>,
     next_block: usize,
     current: Option<BlockEntries<'a>>,
+    /// Where the block `current` walks lies in the file (for naming it in an error).
+    current_handle: BlockHandle,
     start: Option<Vec<u8>>,
     end: Option<Vec<u8>>,
     done: bool,
@@ -572,8 +575,7 @@ impl<F: Frame> Iterator for BlockTableIter<'_, F> {
                     }
                     Some(Err(what)) => {
                         self.done = true;
-                        let handle = self.table.index.handles()[self.next_block - 1];
-                        return Some(Err(self.table.corrupt(handle, what)));
+                        return Some(Err(self.table.corrupt(self.current_handle, what)));
                     }
                     None => self.current = None,
                 }
@@ -581,6 +583,7 @@ impl<F: Frame> Iterator for BlockTableIter<'_, F> {
             let i = self.next_block;
             let handle = self.table.index.handle(i)?;
             self.next_block += 1;
+            self.current_handle = handle;
             let loaded = self
                 .table
                 .block_ref(i, handle, &mut Stats::default())
