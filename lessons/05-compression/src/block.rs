@@ -21,7 +21,8 @@ use crate::varint;
 ///
 /// Cloning one is cheap: the bytes are shared. That lets a table keep its pinned blocks by
 /// value, in one array, so a point read goes from the array straight to the block's bytes
-/// (`Arc<Block>` would put one more allocation, one more cache miss, in between).
+/// (`Arc<Block>` would put one more allocation, one more cache miss, in between), and hand
+/// copies to scans and to a block cache without allocating.
 #[derive(Clone, Debug)]
 pub struct Block {
     /// The whole block, trailer included.
@@ -291,13 +292,13 @@ impl Block {
         start: Option<&[u8]>,
     ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Value), BlockError>> + use<>, BlockError>
     {
-        Arc::new(self).shared_entries_from(start)
+        self.shared_entries_from(start)
     }
 
-    /// [`Block::entries_from`] for a block that may be shared (with a block cache): the
-    /// iterator holds one reference to the block.
+    /// [`Block::entries_from`], named for the callers that hand over a clone of a block shared
+    /// with a block cache or a table (cheap: the bytes are shared, not copied).
     pub fn shared_entries_from(
-        self: Arc<Self>,
+        self,
         start: Option<&[u8]>,
     ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Value), BlockError>> + use<>, BlockError>
     {
@@ -315,7 +316,7 @@ impl Block {
 /// block); the value is a slice of the block. A reader that looks at each entry and moves on —
 /// a merge, a scan handing slices to a callback — then copies nothing per entry.
 pub struct BlockCursor {
-    block: Arc<Block>,
+    block: Block,
     /// The current entry's key.
     key: Vec<u8>,
     /// The current entry's value in the block; `None` for a tombstone.
@@ -329,7 +330,7 @@ pub struct BlockCursor {
 impl BlockCursor {
     /// A cursor on the first entry with a key `>= start` (the first entry if `start` is
     /// `None`); not [`valid`](BlockCursor::valid) if there is none.
-    pub fn seek(block: Arc<Block>, start: Option<&[u8]>) -> Result<BlockCursor, BlockError> {
+    pub fn seek(block: Block, start: Option<&[u8]>) -> Result<BlockCursor, BlockError> {
         let first = match start {
             Some(start) if block.restarts > 0 => {
                 block.restart(block.seek_restart(start, &mut Stats::default())?)
@@ -489,7 +490,7 @@ mod tests {
                 let want: Vec<_> = entries.range(probe.clone()..).map(|(k, _)| k.clone()).collect();
                 prop_assert_eq!(from, want);
                 // The cursor lends the same entries, values included, without copying them.
-                let mut cursor = BlockCursor::seek(Arc::new(build(&entries, interval)), Some(probe)).unwrap();
+                let mut cursor = BlockCursor::seek(build(&entries, interval), Some(probe)).unwrap();
                 let mut lent = Vec::new();
                 while cursor.valid() {
                     lent.push((cursor.key().to_vec(), cursor.value().map(<[u8]>::to_vec)));

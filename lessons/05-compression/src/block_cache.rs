@@ -8,11 +8,10 @@
 //! [`BlockTable::with_cache`](crate::BlockTable::with_cache) — before reading a data block from
 //! disk. Lesson 07 plugs in a bounded cache shared by every table of the engine.
 //!
-//! A cached block is an `Arc<Block>`: readers on many threads hold the same decoded block
-//! while the cache stays free to evict it; the last reader frees it.
+//! A cached [`Block`] shares its bytes: readers on many threads hold clones of the same
+//! decoded block while the cache stays free to evict it; the last reader frees it.
 
 use std::fmt::Debug;
-use std::sync::Arc;
 
 use crate::block::Block;
 
@@ -24,9 +23,9 @@ use crate::block::Block;
 /// goes stale; a table that is deleted can take its blocks out with [`BlockCache::remove`].
 pub trait BlockCache: Send + Sync + Debug {
     /// The cached block at `offset` of table `table`, if the cache holds it.
-    fn get(&self, table: u64, offset: u64) -> Option<Arc<Block>>;
+    fn get(&self, table: u64, offset: u64) -> Option<Block>;
     /// Offers the cache a block just read from disk; the cache may keep it or not.
-    fn insert(&self, table: u64, offset: u64, block: Arc<Block>);
+    fn insert(&self, table: u64, offset: u64, block: Block);
     /// Drops the block at `offset` of table `table`, if the cache holds it: its table is gone.
     fn remove(&self, table: u64, offset: u64);
 

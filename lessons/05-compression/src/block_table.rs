@@ -117,14 +117,14 @@ impl<F: Frame> Drop for BlockTable<F> {
 /// A decoded block, borrowed from the table's pinned blocks or shared with the cache.
 enum BlockRef<'a> {
     Pinned(&'a Block),
-    Shared(Arc<Block>),
+    Shared(Block),
 }
 
 impl BlockRef<'_> {
     /// The block as an `Arc` of its own, for a reader that outlives the borrow.
-    fn into_shared(self) -> Arc<Block> {
+    fn into_shared(self) -> Block {
         match self {
-            BlockRef::Pinned(block) => Arc::new(block.clone()),
+            BlockRef::Pinned(block) => block.clone(),
             BlockRef::Shared(block) => block,
         }
     }
@@ -360,7 +360,7 @@ impl<F: Frame> BlockTable<F> {
 
     /// Data block `i`, from the cache if the table has one that holds it. For a store that
     /// walks the blocks itself, holding the table by an `Arc` rather than a borrow.
-    pub fn data_block(&self, i: usize) -> Result<Arc<Block>> {
+    pub fn data_block(&self, i: usize) -> Result<Block> {
         let Some(handle) = self.index.handle(i) else {
             return Err(Error::invalid(
                 format!("block {i} of {}", self.path.display()),
@@ -476,7 +476,7 @@ impl<F: Frame> BlockTable<F> {
         let Some((table_id, cache)) = &self.cache else {
             return self
                 .read_block(handle, MAX_DATA_BLOCK, stats)
-                .map(|b| BlockRef::Shared(Arc::new(b)));
+                .map(BlockRef::Shared);
         };
         if let Some(block) = self.pinned_block(i) {
             stats.cache_hits += 1;
@@ -488,8 +488,8 @@ impl<F: Frame> BlockTable<F> {
             return Ok(BlockRef::Shared(block));
         }
         stats.cache_misses += 1;
-        let block = Arc::new(self.read_block(handle, MAX_DATA_BLOCK, stats)?);
-        cache.insert(*table_id, handle.offset, Arc::clone(&block));
+        let block = self.read_block(handle, MAX_DATA_BLOCK, stats)?;
+        cache.insert(*table_id, handle.offset, block.clone());
         Ok(BlockRef::Shared(block))
     }
     // ANCHOR_END: read_data_block

@@ -20,18 +20,18 @@ type Tbl = BlockTable<Bare>;
 /// pinned blocks unless told not to.
 #[derive(Debug, Default)]
 struct KeepEverything {
-    blocks: Mutex<HashMap<(u64, u64), Arc<Block>>>,
+    blocks: Mutex<HashMap<(u64, u64), Block>>,
     /// Bytes reserved for pinned blocks now.
     reserved: Mutex<u64>,
     refuse_reservations: bool,
 }
 
 impl BlockCache for KeepEverything {
-    fn get(&self, table: u64, offset: u64) -> Option<Arc<Block>> {
+    fn get(&self, table: u64, offset: u64) -> Option<Block> {
         self.blocks.lock().unwrap().get(&(table, offset)).cloned()
     }
 
-    fn insert(&self, table: u64, offset: u64, block: Arc<Block>) {
+    fn insert(&self, table: u64, offset: u64, block: Block) {
         self.blocks.lock().unwrap().insert((table, offset), block);
     }
 

@@ -50,8 +50,8 @@
 //! the cache like point reads, relying on the policy to keep them from doing harm.
 
 use std::fmt;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
@@ -67,8 +67,8 @@ type BlockKey = (u64, u64);
 #[derive(Clone, Copy, Debug)]
 struct BlockBytes;
 
-impl Weighter<BlockKey, Arc<Block>> for BlockBytes {
-    fn weight(&self, _key: &BlockKey, block: &Arc<Block>) -> u64 {
+impl Weighter<BlockKey, Block> for BlockBytes {
+    fn weight(&self, _key: &BlockKey, block: &Block) -> u64 {
         // Never zero: a zero-weight entry would never be evicted.
         (block.size() as u64).max(1)
     }
@@ -78,7 +78,7 @@ impl Weighter<BlockKey, Arc<Block>> for BlockBytes {
 /// A bounded, concurrent cache of decoded data blocks, shared by every table of an engine.
 pub struct BlockCache {
     /// The blocks, weighed by bytes; sharded and internally locked.
-    blocks: Cache<BlockKey, Arc<Block>, BlockBytes>,
+    blocks: Cache<BlockKey, Block, BlockBytes>,
     /// The budget in bytes, pinned blocks included.
     capacity: u64,
     /// Bytes granted to tables that pin their blocks; the cache itself may hold the rest.
@@ -165,7 +165,7 @@ impl fmt::Debug for BlockCache {
 
 // ANCHOR: seam
 impl rkv_05_compression::BlockCache for BlockCache {
-    fn get(&self, table: u64, offset: u64) -> Option<Arc<Block>> {
+    fn get(&self, table: u64, offset: u64) -> Option<Block> {
         let found = self.blocks.get(&(table, offset));
         let counter = if found.is_some() {
             &self.hits
@@ -176,7 +176,7 @@ impl rkv_05_compression::BlockCache for BlockCache {
         found
     }
 
-    fn insert(&self, table: u64, offset: u64, block: Arc<Block>) {
+    fn insert(&self, table: u64, offset: u64, block: Block) {
         // A block heavier than a shard's budget is not admitted; that is the cache's call.
         self.blocks.insert((table, offset), block);
     }
@@ -225,12 +225,13 @@ mod tests {
     use rkv_01_basic_store::Value;
     use rkv_05_compression::BlockCache as _;
     use rkv_05_compression::block_builder::BlockBuilder;
+    use std::sync::Arc;
 
     /// A decoded block of about `bytes` bytes.
-    fn block(bytes: usize) -> Arc<Block> {
+    fn block(bytes: usize) -> Block {
         let mut builder = BlockBuilder::new(16);
         builder.add(b"k", &Value::Put(vec![b'v'; bytes.saturating_sub(16)]));
-        Arc::new(Block::new(builder.finish()).unwrap())
+        Block::new(builder.finish()).unwrap()
     }
 
     #[test]
