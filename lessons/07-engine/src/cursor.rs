@@ -80,6 +80,18 @@ impl Cursor {
         }
     }
 
+    /// The current entry — internal key and value (`None` for a tombstone) — or `None` once
+    /// the cursor is exhausted: one step for a reader that wants both.
+    pub fn entry(&self) -> Option<(&[u8], Option<&[u8]>)> {
+        match self {
+            Cursor::Memtable(c) => c.current(),
+            Cursor::Tables(c) => {
+                let block = c.block.as_ref().filter(|b| b.valid())?;
+                Some((block.key(), block.value()))
+            }
+        }
+    }
+
     /// The current entry's value; `None` for a tombstone (or when not valid).
     pub fn value(&self) -> Option<&[u8]> {
         match self {

@@ -61,10 +61,9 @@ impl Visible {
                 self.started = true;
                 self.merged.valid()
             };
-            if !more {
+            let Some((key, value)) = self.merged.entry().filter(|_| more) else {
                 return Ok(None);
-            }
-            let key = self.merged.key();
+            };
             let seq = internal_key::seq_of(key).ok_or_else(|| bad_key(key))?;
             let prefix = internal_key::prefix_of(key);
             if seq > self.seq || (self.decided && self.last_prefix == prefix) {
@@ -74,14 +73,14 @@ impl Visible {
             self.last_prefix.clear();
             self.last_prefix.extend_from_slice(prefix);
             self.decided = true;
-            if self.merged.value().is_some() {
+            if value.is_some() {
                 break; // the newest visible version is a value, not a tombstone
             }
         }
-        let key = self.merged.key();
+        let (key, value) = self.merged.entry().unwrap_or_default();
         let user_key =
             internal_key::user_key_in(key, &mut self.unescaped).ok_or_else(|| bad_key(key))?;
-        Ok(Some((user_key, self.merged.value().unwrap_or_default())))
+        Ok(Some((user_key, value.unwrap_or_default())))
     }
 }
 // ANCHOR_END: visible

@@ -27,6 +27,20 @@ use rkv_contract::Result;
 use crate::cursor::Cursor;
 use crate::internal_key;
 
+/// True when source `a`'s current key comes before source `b`'s; each is `(source, key)`, the
+/// key `None` for an exhausted or empty source, which comes after everything. Equal keys: the
+/// earlier source (the newer data) first.
+fn precedes((a, a_key): (usize, Option<&[u8]>), (b, b_key): (usize, Option<&[u8]>)) -> bool {
+    match (a_key, b_key) {
+        (Some(x), Some(y)) => match internal_key::compare(x, y) {
+            Ordering::Less => true,
+            Ordering::Equal => a < b,
+            Ordering::Greater => false,
+        },
+        (valid, _) => valid.is_some(),
+    }
+}
+
 // ANCHOR: merged
 /// The sources' entries in ascending internal-key order, current entry lent out.
 pub struct Merged {
@@ -72,14 +86,7 @@ impl Merged {
     /// comes after everything).
     fn beats(&self, a: usize, b: usize) -> bool {
         let current = |i: usize| self.sources.get(i).and_then(Cursor::current_key);
-        match (current(a), current(b)) {
-            (Some(x), Some(y)) => match internal_key::compare(x, y) {
-                Ordering::Less => true,
-                Ordering::Equal => a < b,
-                Ordering::Greater => false,
-            },
-            (valid, _) => valid.is_some(),
-        }
+        precedes((a, current(a)), (b, current(b)))
     }
 
     fn winner(&self) -> Option<&Cursor> {
@@ -94,6 +101,11 @@ impl Merged {
     /// The current entry's internal key (empty when not valid).
     pub fn key(&self) -> &[u8] {
         self.winner().map_or(&[], Cursor::key)
+    }
+
+    /// The current entry — internal key and value (`None` for a tombstone) — if there is one.
+    pub fn entry(&self) -> Option<(&[u8], Option<&[u8]>)> {
+        self.winner().and_then(Cursor::entry)
     }
 
     /// The current entry's value; `None` for a tombstone (or when not valid).
@@ -111,18 +123,23 @@ impl Merged {
             return Ok(false);
         }
         source.advance()?;
-        // Replay the matches on the path from the winner's leaf to the root.
+        // Replay the matches on the path from the winner's leaf to the root, holding on to the
+        // current winner's key rather than asking its cursor again at every level.
+        let sources = &self.sources;
+        let current = |i: usize| sources.get(i).and_then(Cursor::current_key);
+        let mut winner_key = current(winner);
         let mut node = (self.leaves + winner) / 2;
         while node >= 1 {
             let waiting = self.tree[node];
-            if self.beats(waiting, winner) {
+            let waiting_key = current(waiting);
+            if precedes((waiting, waiting_key), (winner, winner_key)) {
                 self.tree[node] = winner;
-                winner = waiting;
+                (winner, winner_key) = (waiting, waiting_key);
             }
             node /= 2;
         }
         self.tree[0] = winner;
-        Ok(self.valid())
+        Ok(winner_key.is_some())
     }
 
     /// The merge as an iterator of owned entries, for a consumer that keeps them (compaction
