@@ -286,18 +286,9 @@ impl Block {
     }
     // ANCHOR_END: get
 
-    /// Every entry with key `>= start`, in order.
+    /// Every entry with key `>= start`, in order. Takes the block by value: a caller holding a
+    /// block shared with a cache or a table passes a clone, which shares the bytes.
     pub fn entries_from(
-        self,
-        start: Option<&[u8]>,
-    ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Value), BlockError>> + use<>, BlockError>
-    {
-        self.shared_entries_from(start)
-    }
-
-    /// [`Block::entries_from`], named for the callers that hand over a clone of a block shared
-    /// with a block cache or a table (cheap: the bytes are shared, not copied).
-    pub fn shared_entries_from(
         self,
         start: Option<&[u8]>,
     ) -> Result<impl Iterator<Item = Result<(Vec<u8>, Value), BlockError>> + use<>, BlockError>

@@ -590,7 +590,7 @@ impl<F: Frame> Iterator for BlockTableIter<'_, F> {
                 .map(BlockRef::into_shared)
                 .and_then(|block| {
                     block
-                        .shared_entries_from(self.start.as_deref())
+                        .entries_from(self.start.as_deref())
                         .map_err(|what| self.table.corrupt(handle, what))
                 });
             match loaded {
