@@ -13,6 +13,7 @@ use std::sync::Arc;
 use rkv_01_basic_store::Value;
 use rkv_contract::Stats;
 
+use crate::abbreviated::common_prefix;
 use crate::block_builder::{KIND_DELETE, KIND_PUT};
 use crate::prefetch;
 use crate::varint;
@@ -347,21 +348,25 @@ impl BlockCursor {
     }
 
     /// True while the cursor stands on an entry.
+    #[inline]
     pub fn valid(&self) -> bool {
         self.valid
     }
 
     /// The current entry's key (empty once the cursor is not valid).
+    #[inline]
     pub fn key(&self) -> &[u8] {
         &self.key
     }
 
     /// The current entry's value, borrowed from the block; `None` for a tombstone.
+    #[inline]
     pub fn value(&self) -> Option<&[u8]> {
         self.value.clone().map(|range| &self.block.data[range])
     }
 
     /// Moves to the next entry; `Ok(false)` when there is none (the cursor is then not valid).
+    #[inline]
     pub fn advance(&mut self) -> Result<bool, BlockError> {
         if !self.valid || self.next >= self.block.entries_end {
             self.valid = false;
@@ -410,11 +415,6 @@ impl Iterator for OwnedEntries {
         }
         Some(Ok(entry))
     }
-}
-
-/// How many leading bytes `a` and `b` have in common.
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 fn read_u32(data: &[u8], at: usize) -> u32 {

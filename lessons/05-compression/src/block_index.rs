@@ -8,28 +8,21 @@
 //! holding where its key ends, its handle, and an **abbreviated key**.
 //!
 //! ## Abbreviated keys
-//! Sorted keys of one table share a prefix (all of `key0000000012324 … key0000003999990` start
-//! with `key000000`), and a comparison spends its time in that prefix before it reaches a byte
-//! that differs. Every key of the index starts with the prefix its first and last keys share
-//! (everything sorted between two keys shares their common prefix), so the index stores it once
-//! and, per block, the next eight bytes of the key as a big-endian `u64`, zero-padded. Comparing
-//! two such numbers orders the keys correctly whenever the numbers differ (padding only makes a
-//! shorter key compare as smaller, which it is), and only equal numbers fall back to comparing
-//! the rest of the keys. A probe of the search is then one 32-byte entry — one cache line at most
-//! — instead of two reads in two arrays, and one integer comparison instead of a `memcmp`.
-//! (Databases call this *abbreviated keys*; PostgreSQL's sort uses it the same way.)
+//! Every key of the index starts with the prefix its first and last keys share (everything
+//! sorted between two keys shares their common prefix), so the index stores it once and, per
+//! block, the key's [abbreviation](crate::abbreviated) after it. A probe of the search is then
+//! one 32-byte entry — one cache line at most — instead of two reads in two arrays, and one
+//! integer comparison instead of a `memcmp`; only equal abbreviations compare the keys.
 
 use rkv_contract::Stats;
 
+use crate::abbreviated::{abbreviate, common_prefix};
 use crate::block_table::BlockHandle;
-
-/// How many bytes of each key (after the shared prefix) an entry keeps as a number.
-const ABBREVIATED: usize = 8;
 
 /// One data block in the index: everything one probe of the search needs, side by side.
 #[derive(Clone, Copy, Debug)]
 struct IndexEntry {
-    /// The block's last key's [`ABBREVIATED`] bytes after the shared prefix, big-endian.
+    /// The block's last key abbreviated after the shared prefix ([`abbreviate`]).
     abbreviated: u64,
     /// Where the block's last key ends in `keys`.
     key_end: usize,
@@ -46,19 +39,6 @@ pub struct BlockIndex {
     entries: Vec<IndexEntry>,
     /// How many leading bytes every key in the index shares (those of the first and last key).
     shared: usize,
-}
-
-/// The `ABBREVIATED` bytes of `key` from `from` on, zero-padded, as a big-endian number.
-fn abbreviate(key: &[u8], from: usize) -> u64 {
-    let mut bytes = [0u8; ABBREVIATED];
-    let rest = key.get(from..).unwrap_or_default();
-    let n = rest.len().min(ABBREVIATED);
-    bytes[..n].copy_from_slice(&rest[..n]);
-    u64::from_be_bytes(bytes)
-}
-
-fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 impl BlockIndex {

@@ -35,6 +35,7 @@
 //! return a wrong value, or fail with a confusing error. Lesson 06 puts a checksum on every block
 //! (through the [`Frame`] seam defined here) and on every log record.
 
+pub mod abbreviated;
 pub mod block;
 pub mod block_builder;
 pub mod block_cache;

@@ -16,9 +16,11 @@
 //!   reused buffer ([`Chunk`]). With a fresh `Vec` per key and value, a scan right after a bulk
 //!   load spent a quarter of its time in these refills — the memtable held ~5 % of the entries.
 
+use std::borrow::Cow;
 use std::ops::Bound;
 use std::sync::Arc;
 
+use rkv_02_sstables::Table;
 use rkv_05_compression::block::BlockCursor;
 use rkv_contract::Result;
 
@@ -97,6 +99,19 @@ impl Cursor {
         match self {
             Cursor::Memtable(c) => c.current().and_then(|(_, value)| value),
             Cursor::Tables(c) => c.block.as_ref().and_then(BlockCursor::value),
+        }
+    }
+
+    /// The largest key this cursor's source holds now, as far as it is cheap to know: a hint
+    /// for the merge, which only uses it to choose what to abbreviate (a memtable may grow
+    /// past it while the scan runs).
+    pub fn last_key_hint(&self) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Cursor::Memtable(c) => c.memtable.last_key().map(Cow::Owned),
+            Cursor::Tables(c) => c
+                .tables
+                .last()
+                .map(|handle| Cow::Borrowed(handle.table.summary().largest.as_slice())),
         }
     }
 

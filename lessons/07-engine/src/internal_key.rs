@@ -118,24 +118,6 @@ pub fn seq_of(internal: &[u8]) -> Option<Seq> {
     Some(u64::MAX - u64::from_be_bytes(seq_bytes))
 }
 
-/// The byte order of two keys, as `a.cmp(b)`, compared eight bytes at a time.
-///
-/// Internal keys are short (a 16-byte user key makes a 26-byte internal key), and a merge
-/// compares them on every step; a call to `memcmp` for each costs more than the comparison.
-pub fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    let (mut a_rest, mut b_rest) = (a, b);
-    while let (Some((x, a_next)), Some((y, b_next))) = (
-        a_rest.split_first_chunk::<8>(),
-        b_rest.split_first_chunk::<8>(),
-    ) {
-        if x != y {
-            return u64::from_be_bytes(*x).cmp(&u64::from_be_bytes(*y));
-        }
-        (a_rest, b_rest) = (a_next, b_next);
-    }
-    a_rest.cmp(b_rest)
-}
-
 /// The escaped user key with terminator, i.e. the internal key without its sequence number.
 pub fn prefix_of(internal: &[u8]) -> &[u8] {
     &internal[..internal.len().saturating_sub(8)]
@@ -155,6 +137,7 @@ pub fn scan_end(user_key: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use rkv_05_compression::abbreviated::compare;
 
     proptest! {
         #[test]
@@ -175,21 +158,6 @@ mod tests {
             // Scan bounds bracket every version of exactly the right user keys.
             prop_assert_eq!(encode(&a, sa) >= scan_start(&b), a >= b);
             prop_assert_eq!(encode(&a, sa) < scan_end(&b), a < b);
-        }
-
-        #[test]
-        fn compare_is_byte_order(
-            a in prop::collection::vec(prop_oneof![Just(0u8), Just(0xFFu8), any::<u8>()], 0..40),
-            b in prop::collection::vec(prop_oneof![Just(0u8), Just(0xFFu8), any::<u8>()], 0..40),
-            shared in 0usize..40,
-        ) {
-            // Long shared prefixes, so that the chunked comparison runs past its first chunks.
-            let mut b = b;
-            let shared = shared.min(a.len());
-            b.splice(0..shared.min(b.len()), a[..shared].iter().copied());
-            prop_assert_eq!(compare(&a, &b), a.cmp(&b));
-            prop_assert_eq!(compare(&b, &a), b.cmp(&a));
-            prop_assert_eq!(compare(&a, &a), std::cmp::Ordering::Equal);
         }
 
         #[test]

@@ -6,8 +6,10 @@
 //! only looks at the bytes ([`Scan::for_each`]) copies nothing; the [`Scan`] iterator of the
 //! store contract copies each live entry once, into the owned pair it returns.
 
+use std::cmp::Ordering;
 use std::ops::ControlFlow;
 
+use rkv_05_compression::abbreviated::compare;
 use rkv_contract::{Entry, Error, Result};
 
 use crate::cursor::Cursor;
@@ -66,7 +68,8 @@ impl Visible {
             };
             let seq = internal_key::seq_of(key).ok_or_else(|| bad_key(key))?;
             let prefix = internal_key::prefix_of(key);
-            if seq > self.seq || (self.decided && self.last_prefix == prefix) {
+            let same_key = self.decided && compare(&self.last_prefix, prefix) == Ordering::Equal;
+            if seq > self.seq || same_key {
                 continue; // too new for this view, or an older version of a decided key
             }
             // Remember the decided key in the same buffer each time: no allocation per entry.

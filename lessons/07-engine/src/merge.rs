@@ -12,33 +12,64 @@
 //!   comparison per level, `log2(sources)` in all (three for a scan of eight sources), where a
 //!   binary heap needs up to two per level.
 //!
-//! Merges are where a scan spends its time once nothing is copied: after an overwrite, every
-//! key has a newer version in one level and an older one in another, so the winner changes on
-//! almost every step. Keys are compared eight bytes at a time ([`internal_key::compare`]).
-//! Internal keys are unique (each carries its sequence number); should two sources hold the
-//! same key anyway, the earlier source (the newer data) wins.
+//! Merges are where a scan spends its time once nothing is copied: right after a load, level 0
+//! holds several tables that each span the whole key range, so the winner changes on almost
+//! every step. So the matches compare **abbreviated keys** (lesson 05's
+//! [`abbreviated`](rkv_05_compression::abbreviated)): the merge picks, once, the prefix that the
+//! sources' first and last keys share, and keeps beside the tree each source's current key as
+//! the next eight bytes after that prefix, one `u64`. A match is then one integer comparison on
+//! a small array, which the compiler can turn into a conditional move instead of a branch the
+//! processor mispredicts half the time; only equal abbreviations (two versions of one key, or a
+//! key that grew past the prefix) compare the keys themselves, eight bytes at a time
+//! ([`compare`]). Internal keys are unique (each carries its sequence number);
+//! should two sources hold the same key anyway, the earlier source (the newer data) wins.
 
 use std::cmp::Ordering;
 
 use rkv_01_basic_store::Value;
 use rkv_02_sstables::TableEntry;
+use rkv_05_compression::abbreviated::{abbreviate_under, common_prefix, compare};
 use rkv_contract::Result;
 
 use crate::cursor::Cursor;
-use crate::internal_key;
 
 /// True when source `a`'s current key comes before source `b`'s; each is `(source, key)`, the
 /// key `None` for an exhausted or empty source, which comes after everything. Equal keys: the
 /// earlier source (the newer data) first.
 fn precedes((a, a_key): (usize, Option<&[u8]>), (b, b_key): (usize, Option<&[u8]>)) -> bool {
     match (a_key, b_key) {
-        (Some(x), Some(y)) => match internal_key::compare(x, y) {
+        (Some(x), Some(y)) => match compare(x, y) {
             Ordering::Less => true,
             Ordering::Equal => a < b,
             Ordering::Greater => false,
         },
         (valid, _) => valid.is_some(),
     }
+}
+
+/// The prefix shared by every source's current key and last key: every key between them shares
+/// it too (a memtable may later grow past its last key; its new keys then abbreviate to 0 or
+/// `u64::MAX` and compare in full).
+fn shared_prefix(sources: &[Cursor]) -> Vec<u8> {
+    let mut prefix: Option<Vec<u8>> = None;
+    let mut narrow = |key: &[u8]| match &mut prefix {
+        Some(prefix) => prefix.truncate(common_prefix(prefix, key)),
+        None => prefix = Some(key.to_vec()),
+    };
+    for source in sources {
+        if let Some(key) = source.current_key() {
+            narrow(key);
+        }
+        if let Some(key) = source.last_key_hint() {
+            narrow(&key);
+        }
+    }
+    prefix.unwrap_or_default()
+}
+
+/// A source's current key abbreviated after `prefix`; `u64::MAX` once it is exhausted.
+fn abbreviation_of(prefix: &[u8], key: Option<&[u8]>) -> u64 {
+    key.map_or(u64::MAX, |key| abbreviate_under(prefix, key))
 }
 
 // ANCHOR: merged
@@ -52,16 +83,34 @@ pub struct Merged {
     tree: Vec<usize>,
     /// Leaves of the tree: the number of sources rounded up to a power of two.
     leaves: usize,
+    /// The prefix the abbreviations are taken after.
+    prefix: Vec<u8>,
+    /// Each leaf's current key, abbreviated after `prefix`; `u64::MAX` for an exhausted or
+    /// empty one (which a key may also have: equal abbreviations always compare the keys).
+    abbreviations: Vec<u64>,
 }
 
 impl Merged {
     /// The merge of `sources`, on the smallest entry among them.
     pub fn new(sources: Vec<Cursor>) -> Self {
+        let prefix = shared_prefix(&sources);
+        Self::abbreviating_after(sources, prefix)
+    }
+
+    /// The merge of `sources`, abbreviating keys after `prefix` (any prefix gives the same
+    /// order; the shared one makes equal abbreviations rare).
+    fn abbreviating_after(sources: Vec<Cursor>, prefix: Vec<u8>) -> Self {
         let leaves = sources.len().max(1).next_power_of_two();
+        let mut abbreviations = vec![u64::MAX; leaves];
+        for (abbreviation, source) in abbreviations.iter_mut().zip(&sources) {
+            *abbreviation = abbreviation_of(&prefix, source.current_key());
+        }
         let mut merged = Merged {
             sources,
             tree: vec![0; leaves],
             leaves,
+            prefix,
+            abbreviations,
         };
         // Play every match bottom-up: `winners[node]` is the winner below `node`.
         let mut winners = vec![0; 2 * leaves];
@@ -85,6 +134,11 @@ impl Merged {
     /// True when source `a`'s entry comes before source `b`'s (an exhausted or empty source
     /// comes after everything).
     fn beats(&self, a: usize, b: usize) -> bool {
+        let abbreviation = |i: usize| self.abbreviations.get(i).copied().unwrap_or(u64::MAX);
+        let (x, y) = (abbreviation(a), abbreviation(b));
+        if x != y {
+            return x < y;
+        }
         let current = |i: usize| self.sources.get(i).and_then(Cursor::current_key);
         precedes((a, current(a)), (b, current(b)))
     }
@@ -123,23 +177,37 @@ impl Merged {
             return Ok(false);
         }
         source.advance()?;
-        // Replay the matches on the path from the winner's leaf to the root, holding on to the
-        // current winner's key rather than asking its cursor again at every level.
+        let advanced_key = source.current_key();
+        let mut winner_abbreviation = abbreviation_of(&self.prefix, advanced_key);
+        let winner_is_live = advanced_key.is_some();
+        if let Some(slot) = self.abbreviations.get_mut(winner) {
+            *slot = winner_abbreviation;
+        }
+        // Replay the matches on the path from the winner's leaf to the root. A match reads two
+        // numbers; the keys only when those are equal.
         let sources = &self.sources;
         let current = |i: usize| sources.get(i).and_then(Cursor::current_key);
-        let mut winner_key = current(winner);
         let mut node = (self.leaves + winner) / 2;
         while node >= 1 {
             let waiting = self.tree[node];
-            let waiting_key = current(waiting);
-            if precedes((waiting, waiting_key), (winner, winner_key)) {
-                self.tree[node] = winner;
-                (winner, winner_key) = (waiting, waiting_key);
-            }
+            let waiting_abbreviation = self.abbreviations.get(waiting).copied().unwrap_or(u64::MAX);
+            let waiting_wins = if waiting_abbreviation == winner_abbreviation {
+                precedes((waiting, current(waiting)), (winner, current(winner)))
+            } else {
+                waiting_abbreviation < winner_abbreviation
+            };
+            // Both outcomes written the same way, so that this compiles to selects, not jumps.
+            self.tree[node] = if waiting_wins { winner } else { waiting };
+            winner = if waiting_wins { waiting } else { winner };
+            winner_abbreviation = if waiting_wins {
+                waiting_abbreviation
+            } else {
+                winner_abbreviation
+            };
             node /= 2;
         }
         self.tree[0] = winner;
-        Ok(winner_key.is_some())
+        Ok(winner_is_live || current(winner).is_some())
     }
 
     /// The merge as an iterator of owned entries, for a consumer that keeps them (compaction
@@ -190,6 +258,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::internal_key;
     use crate::memtable::Memtable;
 
     proptest! {
@@ -198,6 +267,7 @@ mod tests {
             // (user key, seq, which source, tombstone?)
             writes in prop::collection::vec((prop::collection::vec(0u8..4, 0..4), 1u64..50, 0usize..11, any::<bool>()), 0..120),
             sources in 1usize..11,
+            prefix in prop::collection::vec(0u8..4, 0..4),
         ) {
             let tables: Vec<Memtable> = (0..sources).map(|_| Memtable::new(1 << 20)).collect();
             let mut want = std::collections::BTreeMap::new();
@@ -210,9 +280,15 @@ mod tests {
                 tables[source % sources].insert(key, *seq, value.clone());
                 want.insert(internal, value);
             }
-            let cursors = tables.into_iter().map(|t| Cursor::memtable(Arc::new(t), None, None)).collect();
-            let got: Vec<TableEntry> = Merged::new(cursors).into_entries().collect::<Result<_>>().unwrap();
-            prop_assert_eq!(got, want.into_iter().collect::<Vec<_>>());
+            let tables: Vec<Arc<Memtable>> = tables.into_iter().map(Arc::new).collect();
+            let cursors = || tables.iter().map(|t| Cursor::memtable(t.clone(), None, None)).collect();
+            let want: Vec<TableEntry> = want.into_iter().collect();
+            let got: Vec<TableEntry> = Merged::new(cursors()).into_entries().collect::<Result<_>>().unwrap();
+            prop_assert_eq!(&got, &want);
+            // A prefix the keys do not share: abbreviations of 0 and u64::MAX, ties everywhere.
+            let merged = Merged::abbreviating_after(cursors(), prefix);
+            let got: Vec<TableEntry> = merged.into_entries().collect::<Result<_>>().unwrap();
+            prop_assert_eq!(&got, &want);
         }
     }
 }
