@@ -19,6 +19,11 @@ use rkv_contract::Stats;
 use crate::abbreviated::{abbreviate, common_prefix};
 use crate::block_table::BlockHandle;
 
+/// [`BlockIndex::find_warming`] warms the blocks a search looks at once at most this many are
+/// left (its last four steps, and the bound it starts them with): the answer is one of those.
+/// Earlier steps look at blocks far from the answer.
+const WARM_BELOW: usize = 8;
+
 /// One data block in the index: everything one probe of the search needs, side by side.
 #[derive(Clone, Copy, Debug)]
 struct IndexEntry {
@@ -98,6 +103,18 @@ impl BlockIndex {
     /// The first block whose last key is `>= key` — the only block that can hold `key` — or
     /// `len()` when `key` is beyond the table's last key.
     pub fn find(&self, key: &[u8], stats: &mut Stats) -> usize {
+        self.find_warming(key, stats, |_| {})
+    }
+
+    /// [`BlockIndex::find`], calling `warm(i)` for the few blocks `i` the search still has to
+    /// choose from in its last steps (the answer is one of them, or `len()`), so that the
+    /// caller can ask memory for what it will read of the answer while the search goes on.
+    pub fn find_warming(
+        &self,
+        key: &[u8],
+        stats: &mut Stats,
+        mut warm: impl FnMut(usize),
+    ) -> usize {
         let Some(first) = self.entries.first() else {
             return 0;
         };
@@ -105,16 +122,27 @@ impl BlockIndex {
         // or above them all.
         let prefix = &self.keys[..self.shared.min(first.key_end)];
         stats.key_comparisons += 1;
-        match key[..key.len().min(prefix.len())].cmp(prefix) {
-            std::cmp::Ordering::Less => return 0,
+        let below_all = match key[..key.len().min(prefix.len())].cmp(prefix) {
+            std::cmp::Ordering::Less => true,
             std::cmp::Ordering::Greater => return self.len(),
-            std::cmp::Ordering::Equal if key.len() < prefix.len() => return 0,
-            std::cmp::Ordering::Equal => {}
+            std::cmp::Ordering::Equal => key.len() < prefix.len(),
+        };
+        if below_all {
+            warm(0);
+            return 0;
         }
         let abbreviated = abbreviate(key, self.shared);
         let (mut low, mut high) = (0, self.len());
+        let mut warming = false;
         while low < high {
             let mid = low + (high - low) / 2;
+            if high - low <= WARM_BELOW {
+                if !warming && high < self.len() {
+                    warm(high); // the answer if every step from here goes low
+                }
+                warming = true;
+                warm(mid);
+            }
             stats.key_comparisons += 1;
             let entry = self.entries[mid].abbreviated;
             // Only equal abbreviations need the keys themselves to decide.
@@ -158,6 +186,15 @@ mod tests {
             .position(|k| k.as_slice() >= probe)
             .unwrap_or(keys.len());
         prop_assert_eq!(index.find(probe, &mut Stats::default()), expected);
+        // The answer is among the few blocks warmed (when it is a block).
+        let mut warmed = Vec::new();
+        let found = index.find_warming(probe, &mut Stats::default(), |i| warmed.push(i));
+        prop_assert_eq!(found, expected);
+        prop_assert!(
+            found == keys.len() || warmed.contains(&found),
+            "{found} not in {warmed:?}"
+        );
+        prop_assert!(warmed.len() <= 5, "warmed {warmed:?}");
         Ok(())
     }
 

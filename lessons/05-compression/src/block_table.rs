@@ -308,7 +308,14 @@ impl<F: Frame> Table for BlockTable<F> {
     // ANCHOR_END: get
 
     fn seek(&self, start: &[u8], stats: &mut Stats) -> Result<Option<TableEntry>> {
-        let i = self.index.find(start, stats);
+        // A pinned block's struct is a memory access of its own once the search has found it;
+        // touching the candidates' structs during the search's last steps overlaps it.
+        let pinned = self.pinned.get();
+        let i = self.index.find_warming(start, stats, |i| {
+            if let Some(block) = pinned.and_then(|p| p.blocks.get(i)) {
+                block.touch();
+            }
+        });
         let Some(handle) = self.index.handle(i) else {
             return Ok(None);
         };

@@ -44,6 +44,11 @@ pub fn bytes_at(bytes: &[u8], offsets: impl IntoIterator<Item = usize>) {
     std::hint::black_box(folded);
 }
 
+/// Keeps `loaded` — a value read only to bring its cache line in — from being optimised away.
+pub fn value(loaded: usize) {
+    std::hint::black_box(loaded);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
