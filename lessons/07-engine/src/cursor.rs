@@ -16,7 +16,6 @@
 //!   reused buffer ([`Chunk`]). With a fresh `Vec` per key and value, a scan right after a bulk
 //!   load spent a quarter of its time in these refills — the memtable held ~5 % of the entries.
 
-use std::borrow::Cow;
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -102,16 +101,21 @@ impl Cursor {
         }
     }
 
-    /// The largest key this cursor's source holds now, as far as it is cheap to know: a hint
-    /// for the merge, which only uses it to choose what to abbreviate (a memtable may grow
-    /// past it while the scan runs).
-    pub fn last_key_hint(&self) -> Option<Cow<'_, [u8]>> {
+    /// The largest key this cursor's source holds, when that costs nothing to know: a table
+    /// run's last key, a frozen memtable's last entry. A growing memtable gives none (its
+    /// largest key is a skip-list walk away and may change). A hint for the merge, which only
+    /// uses it to choose what to abbreviate.
+    pub fn last_key_hint(&self) -> Option<&[u8]> {
         match self {
-            Cursor::Memtable(c) => c.memtable.last_key().map(Cow::Owned),
+            Cursor::Memtable(c) => {
+                let frozen = c.memtable.frozen()?;
+                let (key, _) = frozen.entry(frozen.len().checked_sub(1)?)?;
+                Some(key)
+            }
             Cursor::Tables(c) => c
                 .tables
                 .last()
-                .map(|handle| Cow::Borrowed(handle.table.summary().largest.as_slice())),
+                .map(|handle| handle.table.summary().largest.as_slice()),
         }
     }
 

@@ -118,18 +118,6 @@ impl Memtable {
         }
     }
 
-    /// The largest internal key held now (a copy: the skip list lends keys only under a guard).
-    pub fn last_key(&self) -> Option<Vec<u8>> {
-        if let Some(frozen) = self.frozen() {
-            let last = frozen.len().checked_sub(1)?;
-            return frozen.entry(last).map(|(key, _)| key.to_vec());
-        }
-        let guard = &epoch::pin();
-        self.map
-            .back(guard)
-            .map(|entry| entry.key().as_slice().to_vec())
-    }
-
     /// Approximate bytes held.
     pub fn bytes(&self) -> usize {
         self.bytes.load(Ordering::Relaxed)

@@ -16,13 +16,13 @@
 //! holds several tables that each span the whole key range, so the winner changes on almost
 //! every step. So the matches compare **abbreviated keys** (lesson 05's
 //! [`abbreviated`](rkv_05_compression::abbreviated)): the merge picks, once, the prefix that the
-//! sources' first and last keys share, and keeps beside the tree each source's current key as
-//! the next eight bytes after that prefix, one `u64`. A match is then one integer comparison on
-//! a small array, which the compiler can turn into a conditional move instead of a branch the
-//! processor mispredicts half the time; only equal abbreviations (two versions of one key, or a
-//! key that grew past the prefix) compare the keys themselves, eight bytes at a time
-//! ([`compare`]). Internal keys are unique (each carries its sequence number);
-//! should two sources hold the same key anyway, the earlier source (the newer data) wins.
+//! sources' first keys and the tables' last keys share, and keeps beside the tree each source's
+//! current key as the next eight bytes after that prefix, one `u64`. A match is then one integer
+//! comparison on a small array, which the compiler can turn into a conditional move instead of a
+//! branch the processor mispredicts half the time; only equal abbreviations (two versions of one
+//! key, or a key that grew past the prefix) compare the keys themselves, eight bytes at a time
+//! ([`compare`]). Internal keys are unique (each carries its sequence number); should two
+//! sources hold the same key anyway, the earlier source (the newer data) wins.
 
 use std::cmp::Ordering;
 
@@ -47,24 +47,28 @@ fn precedes((a, a_key): (usize, Option<&[u8]>), (b, b_key): (usize, Option<&[u8]
     }
 }
 
-/// The prefix shared by every source's current key and last key: every key between them shares
-/// it too (a memtable may later grow past its last key; its new keys then abbreviate to 0 or
-/// `u64::MAX` and compare in full).
+/// The prefix shared by every source's current key and known last key: every key between them
+/// shares it too. Without any known last key (only growing memtables), the empty prefix: the
+/// first keys alone would give a prefix the later keys leave. A memtable may also grow past the
+/// others' range while the scan runs; its new keys abbreviate to 0 or `u64::MAX` and compare in
+/// full.
 fn shared_prefix(sources: &[Cursor]) -> Vec<u8> {
-    let mut prefix: Option<Vec<u8>> = None;
-    let mut narrow = |key: &[u8]| match &mut prefix {
-        Some(prefix) => prefix.truncate(common_prefix(prefix, key)),
-        None => prefix = Some(key.to_vec()),
-    };
+    let mut prefix: Option<&[u8]> = None;
+    let mut knows_an_end = false;
     for source in sources {
-        if let Some(key) = source.current_key() {
-            narrow(key);
-        }
-        if let Some(key) = source.last_key_hint() {
-            narrow(&key);
+        let last = source.last_key_hint();
+        knows_an_end |= last.is_some();
+        for key in [source.current_key(), last].into_iter().flatten() {
+            prefix = Some(match prefix {
+                Some(prefix) => &prefix[..common_prefix(prefix, key)],
+                None => key,
+            });
         }
     }
-    prefix.unwrap_or_default()
+    match prefix {
+        Some(prefix) if knows_an_end => prefix.to_vec(),
+        _ => Vec::new(),
+    }
 }
 
 /// A source's current key abbreviated after `prefix`; `u64::MAX` once it is exhausted.
