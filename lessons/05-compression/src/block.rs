@@ -196,13 +196,13 @@ impl Block {
         Ok(&self.data[raw.suffix])
     }
 
-    // ANCHOR: seek_restart
     /// Reads this struct's fields without waiting for them (see [`prefetch`]): a reader that
     /// will soon need the block asks memory for it early.
     pub fn touch(&self) {
         prefetch::value(self.entries_end ^ self.restarts);
     }
 
+    // ANCHOR: seek_restart
     /// The index of the last restart point whose key is `<= target` (0 if none is).
     fn seek_restart(&self, target: &[u8], stats: &mut Stats) -> Result<usize, BlockError> {
         let (mut low, mut high) = (0, self.restarts);
