@@ -1,11 +1,17 @@
-//! The command line: clap's description of it, and [`run`], which every lesson's `main` calls.
+//! The command line: clap's description of its options, and [`run`], which every lesson's
+//! `main` calls.
 //!
 //! This is the only module that touches the process: its arguments, its standard streams and
 //! its exit code. Everything it does is decided in [`dispatch`], which takes the parsed
 //! arguments and the streams as parameters so the tests can drive it in memory.
 //!
-//! Order of work: parse the arguments (clap exits with status 2 on a usage error), turn them into
-//! a command, and only then open the store — a malformed argument never touches the directory.
+//! clap parses the options that come before the command (`--dir`, `--sync`, …) and hands
+//! everything from the command on, untouched, to the grammar in [`crate::command`] — the same
+//! parser the shell uses, so a command means the same thing typed on either. `--help` is clap's
+//! text for the options, followed by the grammar's list of commands.
+//!
+//! Order of work: parse the arguments (a malformed command is a usage error, status 2), resolve
+//! the command, and only then open the store — a malformed argument never touches the directory.
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -13,18 +19,18 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow};
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use anyhow::Context;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rkv_contract::{KvStore, StoreOptions, SyncMode};
 
-use crate::command::Command;
-use crate::load::{self, LoadSpec, Order, Values};
-use crate::quote::parse_one;
+use crate::command::{Command, CommandError, Request, Spelling, help};
+use crate::load;
 use crate::reply::{Failure, error_line, execute};
 use crate::shell;
 
-/// What `--help` says after the list of options.
+/// What `--help` says after the list of commands.
 const AFTER_HELP: &str = "\
 Arguments: KEY, VALUE, START and END are taken as the raw bytes of the argument, exactly as
 the operating system passes them; nothing is unquoted. With --quoted, each of them is read
@@ -33,11 +39,10 @@ hold spaces and the escapes \\\\ \\\" \\n \\t \\r \\0 \\xHH (\"\" is the empty s
 Options go before the command: after it, every argument is a KEY, VALUE, START or END, even
 one that starts with '-' (put k -1).
 
-Output: get prints the value, or (nil) when the key has none; scan prints one KEY VALUE line
-per entry, then END. A key or value is printed bare when it is printable ASCII without
-spaces, \" or \\; otherwise (and when it is empty, (nil) or ERR) it is printed in double
-quotes with the escapes above. put, delete, flush and compact print OK once the store has
-done them.
+Output: a key or value is printed bare when it is printable ASCII without spaces, \" or \\;
+otherwise (and when it is empty, (nil) or ERR) it is printed in double quotes with the
+escapes above. put, delete, flush and compact print OK once the store has done them.
+inspect prints the report without the shell's closing END.
 
 Errors: one line on stderr, exit status 1. Usage errors: exit status 2.
 
@@ -65,7 +70,7 @@ impl From<SyncArg> for SyncMode {
 
 /// The parsed command line.
 #[derive(Debug, Parser)]
-#[command(about = "An rkv store on the command line.", after_help = AFTER_HELP)]
+#[command(about = "An rkv store on the command line.")]
 struct Cli {
     /// The store's data directory.
     #[arg(long, value_name = "DIR")]
@@ -82,77 +87,15 @@ struct Cli {
     /// Read KEY, VALUE, START and END in the shell's quoting syntax instead of as raw bytes.
     #[arg(long)]
     quoted: bool,
-    /// What to do.
-    #[command(subcommand)]
-    action: Action,
-}
-
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-enum Action {
-    /// Set KEY to VALUE; prints OK.
-    Put {
-        /// The key.
-        #[arg(allow_hyphen_values = true)]
-        key: OsString,
-        /// The value.
-        #[arg(allow_hyphen_values = true)]
-        value: OsString,
-    },
-    /// Print the value of KEY, or (nil).
-    Get {
-        /// The key.
-        #[arg(allow_hyphen_values = true)]
-        key: OsString,
-    },
-    /// Remove KEY; prints OK.
-    #[command(alias = "del")]
-    Delete {
-        /// The key.
-        #[arg(allow_hyphen_values = true)]
-        key: OsString,
-    },
-    /// Print the entries with START <= key < END, one "KEY VALUE" per line, then END.
-    Scan {
-        /// Inclusive lower bound (none: from the first key).
-        #[arg(allow_hyphen_values = true)]
-        start: Option<OsString>,
-        /// Exclusive upper bound (none: to the last key).
-        #[arg(allow_hyphen_values = true)]
-        end: Option<OsString>,
-    },
-    /// Make every acknowledged write durable; prints OK.
-    Flush,
-    /// Rewrite the store's files compactly; prints OK.
-    Compact,
-    /// Print the cost counters as name=value pairs on one line.
-    Stats,
-    /// Print the store's report of its files and memory.
-    Inspect,
-    /// Write N generated keys and print a one-line summary with the throughput.
-    Load(LoadArgs),
-    /// Read commands from stdin, one per line, and answer each.
-    Shell,
-}
-
-/// Arguments of `load`.
-#[derive(Debug, clap::Args)]
-struct LoadArgs {
-    /// How many keys to write.
-    #[arg(long)]
-    count: u64,
-    /// Bytes per value.
-    #[arg(long, default_value_t = 100)]
-    value_size: usize,
-    /// Seed of the generated values and of the random order.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// The order in which keys are written.
-    #[arg(long, value_enum, default_value_t = Order::Seq)]
-    order: Order,
-    /// What the values look like: random printable bytes, or repetitive text.
-    #[arg(long, value_enum, default_value_t = Values::Random)]
-    values: Values,
+    /// The command and its arguments (see Commands below).
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    command: Vec<OsString>,
 }
 
 /// Parses `NAME=VALUE` for `--set`.
@@ -212,29 +155,74 @@ pub fn run_from<S: KvStore>(name: &str, args: impl IntoIterator<Item = OsString>
     ExitCode::from(status)
 }
 
-/// Parses the arguments with the binary's name in the usage text.
+/// Parses the options with clap, with the binary's name in the usage text; the command is left
+/// for [`request`].
 fn parse(name: &str, args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
-    let name = name.to_owned();
-    let matches = Cli::command()
-        .name(name.clone())
-        .bin_name(name)
-        .try_get_matches_from(args)?;
+    let matches = clap_command(name).try_get_matches_from(args)?;
     Cli::from_arg_matches(&matches)
 }
 
-/// What the arguments ask for, resolved before the store is opened.
-enum Plan {
-    /// One command, one reply.
-    Once(Command),
-    /// Generate and write keys.
-    Load(LoadSpec),
-    /// Answer commands from stdin.
-    Shell,
+/// clap's description of the command line: the options, and after them the grammar's commands.
+fn clap_command(name: &str) -> clap::Command {
+    Cli::command()
+        .name(name.to_owned())
+        .bin_name(name.to_owned())
+        .after_help(format!("Commands:\n{}\n{AFTER_HELP}", help(false)))
+}
+
+/// Why a parsed command line is not run.
+enum Refusal {
+    /// The command is malformed: clap's message (or help) and its exit status.
+    Usage(clap::Error),
+    /// An argument is well-formed but unusable: a one-line error and status 1.
+    Invalid(anyhow::Error),
+}
+
+/// Resolves the command of `cli` with the grammar, before the store is opened.
+fn request(name: &str, cli: &Cli) -> Result<Request, Refusal> {
+    let tokens = cli
+        .command
+        .iter()
+        .map(|os| os.as_bytes().to_vec())
+        .collect();
+    let spelling = if cli.quoted {
+        Spelling::Quoted
+    } else {
+        Spelling::Raw
+    };
+    let request = Request::parse(tokens, spelling).map_err(|e| match e {
+        CommandError::Flags(e) => Refusal::Usage(*e),
+        CommandError::Spelling { .. } => Refusal::Invalid(e.into()),
+        CommandError::Unknown { .. } => {
+            Refusal::Usage(clap_command(name).error(ErrorKind::InvalidSubcommand, e))
+        }
+        CommandError::Arity { .. } => {
+            Refusal::Usage(clap_command(name).error(ErrorKind::WrongNumberOfValues, e))
+        }
+    })?;
+    if let Request::Load(spec) = &request {
+        load::validate(spec).map_err(Refusal::Invalid)?;
+    }
+    Ok(request)
 }
 
 /// Runs a parsed command line and returns the exit status.
 fn dispatch<S: KvStore>(name: &str, cli: &Cli, io: &mut Streams<'_>) -> u8 {
-    match dispatch_inner::<S>(name, cli, io) {
+    let outcome = match request(name, cli) {
+        Ok(request) => dispatch_inner::<S>(name, cli, request, io),
+        Err(Refusal::Usage(e)) => {
+            // Help goes to stdout with status 0, usage errors to stderr with status 2.
+            let to = if e.use_stderr() {
+                &mut *io.stderr
+            } else {
+                &mut *io.stdout
+            };
+            let _ = write!(to, "{}", e.render());
+            return u8::try_from(e.exit_code()).unwrap_or(2);
+        }
+        Err(Refusal::Invalid(e)) => Err(e),
+    };
+    match outcome {
         Ok(()) => 0,
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
@@ -253,9 +241,13 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// The work of [`dispatch`], with errors as values.
-fn dispatch_inner<S: KvStore>(name: &str, cli: &Cli, io: &mut Streams<'_>) -> anyhow::Result<()> {
-    let plan = plan(cli)?;
+/// The work of [`dispatch`] once the request is known, with errors as values.
+fn dispatch_inner<S: KvStore>(
+    name: &str,
+    cli: &Cli,
+    request: Request,
+    io: &mut Streams<'_>,
+) -> anyhow::Result<()> {
     let mut options = S::Options::default();
     options.set_sync(cli.sync.into());
     for (setting, value) in &cli.settings {
@@ -264,21 +256,21 @@ fn dispatch_inner<S: KvStore>(name: &str, cli: &Cli, io: &mut Streams<'_>) -> an
             .with_context(|| format!("--set {setting}={value}"))?;
     }
     let mut store = S::open(&cli.dir, options).context("cannot open the store")?;
-    let outcome = match plan {
-        Plan::Once(command) => once(&mut store, &command, &mut *io.stdout),
-        Plan::Load(spec) => {
+    let outcome = match request {
+        Request::Store(command) => once(&mut store, &command, &mut *io.stdout),
+        Request::Load(spec) => {
             let progress = progress_bar(spec.count, io.show_progress);
             load::load(&mut store, &spec, &progress)
                 .and_then(|report| Ok(writeln!(io.stdout, "{report}")?))
         }
-        Plan::Shell if io.stdin_is_terminal => {
+        Request::Shell if io.stdin_is_terminal => {
             let banner = format!(
                 "{name} shell on {}. Type help for the commands, Ctrl-D to leave.",
                 cli.dir.display()
             );
             shell::interactive(&mut store, &banner)
         }
-        Plan::Shell => {
+        Request::Shell => {
             shell::serve(&mut store, &mut *io.stdin, &mut *io.stdout).map_err(Into::into)
         }
     };
@@ -315,51 +307,6 @@ fn once<S: KvStore>(
     }
 }
 
-/// Resolves the subcommand and its arguments into a [`Plan`].
-fn plan(cli: &Cli) -> anyhow::Result<Plan> {
-    let arg = |os: &OsString, what: &str| -> anyhow::Result<Vec<u8>> {
-        let raw = os.as_bytes();
-        if cli.quoted {
-            parse_one(raw).map_err(|why| anyhow!("{what} {}: {why}", crate::quote::quote(raw)))
-        } else {
-            Ok(raw.to_vec())
-        }
-    };
-    let opt = |os: &Option<OsString>, what: &str| os.as_ref().map(|os| arg(os, what)).transpose();
-    Ok(match &cli.action {
-        Action::Put { key, value } => Plan::Once(Command::Put {
-            key: arg(key, "KEY")?,
-            value: arg(value, "VALUE")?,
-        }),
-        Action::Get { key } => Plan::Once(Command::Get {
-            key: arg(key, "KEY")?,
-        }),
-        Action::Delete { key } => Plan::Once(Command::Delete {
-            key: arg(key, "KEY")?,
-        }),
-        Action::Scan { start, end } => Plan::Once(Command::Scan {
-            start: opt(start, "START")?,
-            end: opt(end, "END")?,
-        }),
-        Action::Flush => Plan::Once(Command::Flush),
-        Action::Compact => Plan::Once(Command::Compact),
-        Action::Stats => Plan::Once(Command::Stats),
-        Action::Inspect => Plan::Once(Command::Inspect),
-        Action::Load(args) => {
-            let spec = LoadSpec {
-                count: args.count,
-                value_size: args.value_size,
-                seed: args.seed,
-                order: args.order,
-                values: args.values,
-            };
-            load::validate(&spec)?;
-            Plan::Load(spec)
-        }
-        Action::Shell => Plan::Shell,
-    })
-}
-
 /// `load`'s progress bar on stderr, or a hidden one.
 fn progress_bar(count: u64, show: bool) -> ProgressBar {
     if !show {
@@ -377,6 +324,7 @@ fn progress_bar(count: u64, show: bool) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::help as help_text;
     use crate::testing::MemStore;
     use std::ffi::OsStr;
     use std::path::Path;
@@ -582,9 +530,38 @@ mod tests {
             2
         );
         assert_eq!(invoke(&["--dir", "/mem/u", "load"]).status, 2);
+        assert_eq!(invoke(&["--dir", "/mem/u"]).status, 2);
+        assert_eq!(invoke(&["--dir", "/mem/u", "shell", "x"]).status, 2);
         let help = invoke(&["--help"]);
         assert_eq!(help.status, 0);
         assert!(help.stderr.contains("raw bytes"), "{}", help.stderr);
+        assert!(help.stderr.contains(&help_text(false)), "{}", help.stderr);
+    }
+
+    #[test]
+    fn the_grammar_s_usage_errors_are_clap_s_too() {
+        let o = invoke(&["--dir", "/mem/u", "put", "k"]);
+        assert_eq!((o.status, o.stdout.as_str()), (2, ""));
+        assert!(
+            o.stderr.starts_with(
+                "error: wrong number of arguments for put: got 1, usage: put KEY VALUE\n\n\
+                 Usage: rkv-test [OPTIONS] --dir <DIR> <COMMAND>...\n"
+            ),
+            "{}",
+            o.stderr
+        );
+        let o = invoke(&["--dir", "/mem/u", "frob"]);
+        assert!(
+            o.stderr
+                .starts_with("error: unknown command frob (commands: put ")
+        );
+        assert!(o.stderr.contains(" load shell)\n"), "{}", o.stderr);
+        let o = invoke(&["--dir", "/mem/u", "load", "--count", "1", "--speed", "9"]);
+        assert_eq!((o.status, o.stdout.as_str()), (2, ""));
+        assert!(o.stderr.contains("--speed"), "{}", o.stderr);
+        let o = invoke(&["--dir", "/mem/u", "load", "--help"]);
+        assert_eq!((o.status, o.stderr.as_str()), (0, ""));
+        assert!(o.stdout.contains("--value-size <B>"), "{}", o.stdout);
     }
 
     #[test]

@@ -16,20 +16,14 @@
 //! ## Commands
 //!
 //! ```text
-//! <bin> --dir DIR [--sync always|never] [--set NAME=VALUE]... [--stats] [--quoted] COMMAND
-//!
-//! put KEY VALUE      prints OK
-//! get KEY            prints the value; (nil) when the key has none (exit status 0)
-//! delete KEY         (alias del) prints OK
-//! scan [START [END]] prints one `KEY VALUE` line per entry with START <= key < END, then END
-//! flush              prints OK
-//! compact            prints OK
-//! stats              prints the cost counters: one line of name=value pairs (Stats's Display)
-//! inspect            prints the store's inspect() text as is
-//! load --count N [--value-size B] [--seed S] [--order seq|random] [--values random|text]
-//!                    writes N generated keys; prints a one-line summary
-//! shell              reads commands from stdin, one per line (see below)
+//! <bin> --dir DIR [--sync always|never] [--set NAME=VALUE]... [--stats] [--quoted] COMMAND [ARG]...
 //! ```
+//!
+//! The commands — `put KEY VALUE`, `get KEY`, `delete KEY` (alias `del`), `scan [START [END]]`,
+//! `flush`, `compact`, `stats`, `inspect`, and on the command line only `load --count N …` and
+//! `shell` — are one table, [`command::GRAMMAR`]: both the command line and the shell parse with
+//! it, and `--help` and the shell's `help` print it, one line per command with its usage, what
+//! it does and what it answers.
 //!
 //! - `--dir` is required. `--sync` sets the durability of each write (default `never`);
 //!   `--set NAME=VALUE` sets a stage-specific option through
@@ -69,18 +63,10 @@
 //! When stdin is a terminal, `shell` is a line editor with history, a prompt and a banner, plus
 //! `help`, `exit` and `quit`. When stdin is **not** a terminal it prints no prompt and no banner
 //! and answers each input line with exactly one reply, flushed as soon as the command is done:
-//!
-//! ```text
-//! put K V              -> OK
-//! get K                -> the value, or (nil)
-//! del K | delete K     -> OK
-//! scan [A [B]]         -> one `K V` line per entry, then END
-//! flush                -> OK
-//! compact              -> OK
-//! stats                -> one line of name=value pairs
-//! inspect              -> the report's lines, then END
-//! anything that fails  -> ERR <why>   (one line; the shell goes on)
-//! ```
+//! the reply the grammar lists for the command (`OK`; the value or `(nil)`; one `K V` line per
+//! entry, then `END`; one line of `name=value` pairs; the report's lines, then `END`), or, for
+//! anything that fails, `ERR <why>` on one line, after which the shell goes on. `load` and
+//! `shell` are unknown commands in the shell.
 //!
 //! - Unknown commands, a wrong number of arguments (`put k`, `get a b`), malformed quoting and
 //!   store errors all answer `ERR <why>`; `why` never contains a newline. A scan that fails part
@@ -114,12 +100,13 @@
 //! ## Modules
 //!
 //! - [`quote`]: the tokenizer and the quoting of replies.
-//! - [`command`]: the [`Command`](command::Command) enum, parsed from tokens.
+//! - [`command`]: the grammar: [`GRAMMAR`](command::GRAMMAR), the table of commands both front
+//!   ends parse with and the help prints, and the [`Command`](command::Command) it yields.
 //! - [`reply`]: runs a command against a store and writes its reply.
 //! - [`shell`]: the protocol loop ([`shell::serve`]) and the interactive shell.
 //! - [`load`]: the seeded data generator and the `load` command.
-//! - `cli`: clap, the process's streams and exit codes; [`run`] (and [`run_from`], the same with
-//!   explicit arguments).
+//! - `cli`: clap for the options before the command, the process's streams and exit codes;
+//!   [`run`] (and [`run_from`], the same with explicit arguments).
 
 pub mod command;
 pub mod load;

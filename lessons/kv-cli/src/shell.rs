@@ -17,7 +17,7 @@ use std::io::{self, BufRead, Write};
 
 use rkv_contract::KvStore;
 
-use crate::command::{Command, USAGE};
+use crate::command::{Command, help};
 use crate::quote::{one_line, tokenize};
 use crate::reply::{Failure, error_line, execute};
 
@@ -91,7 +91,7 @@ pub fn interactive<S: KvStore>(store: &mut S, banner: &str) -> anyhow::Result<()
                 let mut out = io::BufWriter::new(stdout.lock());
                 match line.trim() {
                     "exit" | "quit" => return Ok(()),
-                    "help" => writeln!(out, "{USAGE}\nhelp | exit | quit | Ctrl-D")?,
+                    "help" => writeln!(out, "{}help | exit | quit | Ctrl-D", help(true))?,
                     _ => reply_to_line(store, line.as_bytes(), &mut out)?,
                 }
                 out.flush()?;
