@@ -89,7 +89,7 @@ impl Engine {
         let cache = (options.block_cache_bytes > 0)
             .then(|| Arc::new(BlockCache::new(options.block_cache_bytes)));
         let (manifest, recovered, log) = recovery::recover(&dir, &options, cache.as_ref())?;
-        let writer = Writer::new(log, recovered.log_number);
+        let writer = Writer::new(log);
         let shared = Arc::new(Shared::new(dir, options, cache, manifest, recovered));
         let background = Worker::start(shared.clone())?;
         Ok(Engine {

@@ -7,11 +7,11 @@
 //! 1 M-key store scanned right after loading it, the scan's own drop took 27–33 ms of a
 //! 190 ms scan: the reader paid for memory the engine had already given up.
 //!
-//! So the background thread that retires a memtable or table also keeps one `Arc` of it here.
-//! A reader's drop is then never the last one. The compaction thread sweeps the graveyard
-//! between compactions and every few milliseconds while it waits (the flush thread too, right
-//! after it retires a memtable, and an explicit `compact` when it is done), freeing whatever
-//! nobody else holds any more.
+//! So whoever retires a memtable or table (the flush thread, or whoever compacts) also keeps one
+//! `Arc` of it here. A reader's drop is then never the last one. The compaction thread sweeps
+//! the graveyard between compactions and every few milliseconds while it waits (the flush thread
+//! too, right after it retires a memtable, and an explicit `compact` when it is done), freeing
+//! whatever nobody else holds any more.
 
 use std::any::Any;
 use std::sync::{Arc, Mutex};

@@ -9,7 +9,7 @@
 //!  writers ──► group commit ──► log (lesson 06 records) ──► memtable (skip list)
 //!                                                             │ full
 //!                                                             ▼
-//!  background thread:   immutable memtable ──flush──► L0 tables (may overlap)
+//!  background threads:  immutable memtable ──flush──► L0 tables (may overlap)
 //!                        L0 ──compaction──► L1 ──► L2 …  (sorted runs, ×10 per level)
 //!                        every change recorded in the manifest
 //!  readers:   memtable → immutable memtable → L0 newest first → one table per level

@@ -56,7 +56,7 @@ pub(crate) struct Shared {
     pub next_file: AtomicU64,
     /// The manifest, appended to by whoever installs a new version.
     pub manifest: Mutex<Manifest>,
-    /// Held by whoever compacts (the background thread or an explicit `compact`).
+    /// Held by whoever compacts (the compaction thread or an explicit `compact`).
     pub compaction: Mutex<()>,
     /// The block cache, if it is on.
     pub cache: Option<Arc<BlockCache>>,

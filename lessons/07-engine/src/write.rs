@@ -8,7 +8,7 @@
 //! the others with the outcome. Batches that arrived meanwhile form the next group.
 //!
 //! Before writing, the leader makes room: a full memtable becomes the immutable memtable and a
-//! fresh log starts (the background thread flushes it). If the previous immutable memtable is
+//! fresh log starts (the flush thread writes it as a table). If the previous immutable memtable is
 //! still being flushed, or level 0 has piled up past `l0_stop_trigger`, the leader waits — a
 //! *write stall* — so that memory and read cost stay bounded; past `l0_slowdown_trigger` it
 //! sleeps a millisecond per group to let compaction catch up gently.
@@ -49,8 +49,6 @@ pub(crate) struct Writer {
 struct LogState {
     /// The open log.
     log: LogFile,
-    /// Its number.
-    number: u64,
 }
 
 /// A writer waiting in the queue.
@@ -64,10 +62,10 @@ struct Pending {
 }
 
 impl Writer {
-    /// The write path of an engine whose current log is `log`, numbered `number`.
-    pub(crate) fn new(log: LogFile, number: u64) -> Writer {
+    /// The write path of an engine whose current log is `log`.
+    pub(crate) fn new(log: LogFile) -> Writer {
         Writer {
-            log: Mutex::new(LogState { log, number }),
+            log: Mutex::new(LogState { log }),
             queue: Mutex::new(VecDeque::new()),
             queue_turn: Condvar::new(),
         }
@@ -218,7 +216,7 @@ fn make_room(shared: &Shared, log: &mut LogState) -> Result<Arc<Memtable>> {
     }
 }
 
-/// The memtable becomes immutable (for the background thread to flush) and a fresh log starts
+/// The memtable becomes immutable (for the flush thread to write) and a fresh log starts
 /// protecting a fresh memtable.
 fn rotate(shared: &Shared, log: &mut LogState, state: &mut State) -> Result<()> {
     let number = shared.take_number();
@@ -229,7 +227,6 @@ fn rotate(shared: &Shared, log: &mut LogState, state: &mut State) -> Result<()> 
     let fresh = LogFile::open(&shared.dir, &name, shared.options.sync, &mut |_, _| {})?;
     shared.dir.sync()?; // the new log's name must survive a crash
     log.log = fresh;
-    log.number = number;
     let fresh_memtable = Arc::new(Memtable::new(shared.options.memtable_bytes));
     state.imm = Some(std::mem::replace(&mut state.mem, fresh_memtable));
     state.log_number = number;
