@@ -33,22 +33,26 @@ impl std::fmt::Debug for Graveyard {
 impl Graveyard {
     /// Keeps `retired` until no one else holds it.
     pub fn bury(&self, retired: Arc<dyn Any + Send + Sync>) {
-        if let Ok(mut buried) = self.buried.lock() {
-            buried.push(retired);
-        }
+        self.buried().push(retired);
+    }
+
+    /// The list, also from a lock a panic poisoned: a list of things to free is never left
+    /// half changed in a way that matters (see `crate::failure`).
+    fn buried(&self) -> std::sync::MutexGuard<'_, Vec<Arc<dyn Any + Send + Sync>>> {
+        self.buried
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     // ANCHOR: sweep
     /// Frees everything only the graveyard still holds; returns how many it freed.
     pub fn sweep(&self) -> usize {
-        let free: Vec<_> = match self.buried.lock() {
-            // The count cannot rise again once it is 1: the graveyard's `Arc` is the only
-            // one left, and the graveyard never hands it out.
-            Ok(mut buried) => buried
-                .extract_if(.., |r| Arc::strong_count(r) == 1)
-                .collect(),
-            Err(_) => return 0,
-        };
+        // The count cannot rise again once it is 1: the graveyard's `Arc` is the only one
+        // left, and the graveyard never hands it out.
+        let free: Vec<_> = self
+            .buried()
+            .extract_if(.., |r| Arc::strong_count(r) == 1)
+            .collect();
         // Dropped here, outside the lock, so a `bury` never waits for the freeing.
         free.len()
     }
@@ -56,7 +60,7 @@ impl Graveyard {
 
     /// Number of retired things still held.
     pub fn len(&self) -> usize {
-        self.buried.lock().map_or(0, |b| b.len())
+        self.buried().len()
     }
 
     /// True when nothing waits to be freed.
