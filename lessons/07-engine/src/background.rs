@@ -15,18 +15,22 @@
 //! condition variable otherwise. The compaction thread also frees retired memtables and tables
 //! once no reader holds them (see [`crate::graveyard`]). When the last engine handle is
 //! dropped, [`Worker`] tells the threads to stop and joins them.
+//!
+//! A flush or compaction that fails stops the engine's writes ([`crate::failure`]): the failure
+//! is recorded in the state, which wakes everyone waiting for the work, and neither thread takes
+//! new work after it. A thread that panics records that on its way out.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rkv_contract::{Error, Result};
 
 use crate::compaction;
-use crate::engine::Shared;
-use crate::manifest::Edit;
+use crate::failure::Task;
+use crate::flush;
 use crate::memtable::Memtable;
-use crate::table_file;
+use crate::state::Shared;
 
 /// Owns the background threads.
 #[derive(Debug)]
@@ -55,11 +59,12 @@ impl Worker {
                 Ok(thread) => threads.push(thread),
                 Err(e) => {
                     // Stop the thread already started before reporting.
+                    let dir = shared.dir.path().to_path_buf();
                     drop(Worker {
                         shared,
                         threads: Mutex::new(threads),
                     });
-                    return Err(Error::io("(background thread)", e));
+                    return Err(Error::io(dir, e));
                 }
             }
         }
@@ -72,15 +77,15 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        if let Ok(mut state) = self.shared.state.lock() {
-            state.shutting_down = true;
-        }
-        self.shared.changed.notify_all();
-        let threads = self
-            .threads
+        // Even a poisoned state takes the flag: the threads must stop, or this join would hang.
+        self.shared
+            .state
             .lock()
-            .map(|mut t| std::mem::take(&mut *t))
-            .unwrap_or_default();
+            .unwrap_or_else(PoisonError::into_inner)
+            .shutting_down = true;
+        self.shared.changed.notify_all();
+        let threads =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
         for thread in threads {
             let _ = thread.join();
         }
@@ -108,7 +113,7 @@ fn next_work(shared: &Shared, duty: Duty) -> Option<Work> {
         if state.shutting_down {
             return None;
         }
-        if state.background_error.is_none() {
+        if state.stopped.is_none() {
             match duty {
                 Duty::Flush => {
                     if let Some(imm) = &state.imm {
@@ -140,12 +145,34 @@ fn lower_priority() {
     }
 }
 
+/// Records a panic of the thread doing `task` as the engine's failure, when dropped by the
+/// unwinding.
+struct PanicReport<'a> {
+    /// The engine.
+    shared: &'a Shared,
+    /// What the thread does.
+    task: Task,
+}
+
+impl Drop for PanicReport<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.shared.record_panic(self.task);
+        }
+    }
+}
+
 fn run(shared: &Shared, duty: Duty) {
     lower_priority();
+    let task = match duty {
+        Duty::Flush => Task::Flush,
+        Duty::Compact => Task::Compaction,
+    };
+    let _report = PanicReport { shared, task };
     while let Some(work) = next_work(shared, duty) {
         let result = match work {
             Work::Flush(imm, log_number) => {
-                let flushed = flush(shared, &imm, log_number);
+                let flushed = flush::write_level0_table(shared, &imm, log_number);
                 if flushed.is_ok() {
                     shared.graveyard.bury(imm);
                     shared.graveyard.sweep();
@@ -154,45 +181,8 @@ fn run(shared: &Shared, duty: Duty) {
             }
             Work::Compact(picked) => compaction::run_picked(shared, picked),
         };
-        if let Err(error) = result
-            && let Ok(mut state) = shared.state.lock()
-        {
-            state.background_error = Some(error.to_string());
-            shared.changed.notify_all();
+        if let Err(error) = result {
+            shared.record_failure(task, error);
         }
     }
 }
-
-// ANCHOR: flush
-/// Writes the immutable memtable as the newest L0 table, records it in the manifest together
-/// with the first log that still matters, and deletes the logs before it.
-fn flush(shared: &Shared, imm: &Memtable, log_number: u64) -> Result<()> {
-    let number = shared.take_number();
-    let mut entries = imm.entries().map(Ok);
-    let written = table_file::write(
-        &shared.dir,
-        &shared.options,
-        shared.cache.as_ref(),
-        number,
-        0,
-        &mut entries,
-    )?;
-    shared.dir.sync()?;
-    let mut edits = vec![
-        Edit::LogNumber(log_number),
-        Edit::NextFile(shared.next_file.load(std::sync::atomic::Ordering::SeqCst)),
-        Edit::LastSeq(shared.last_seq.load(std::sync::atomic::Ordering::Acquire)),
-    ];
-    let mut added = Vec::new();
-    if let Some((table, bytes)) = written {
-        edits.insert(0, Edit::AddTable { level: 0, number });
-        added.push((0, table));
-        shared.count(&rkv_contract::Stats {
-            disk_bytes_written: bytes,
-            ..Default::default()
-        });
-    }
-    compaction::install(shared, &edits, &[], added, |state| state.imm = None)?;
-    shared.remove_logs_below(log_number)
-}
-// ANCHOR_END: flush

@@ -249,13 +249,9 @@ impl FilterBuilder {
     }
 
     /// Distinct keys added so far (consecutive repeats count once).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.hashes.len()
-    }
-
-    /// True if no key was added.
-    pub fn is_empty(&self) -> bool {
-        self.hashes.is_empty()
     }
 
     /// The filter over every key added, with `bits_per_key` bits per key.

@@ -143,11 +143,6 @@ impl BlockCache {
     pub fn len(&self) -> usize {
         self.blocks.len()
     }
-
-    /// True if the cache holds no block.
-    pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty()
-    }
 }
 
 impl fmt::Debug for BlockCache {

@@ -12,8 +12,11 @@
 //! older picture hold their own `Arc` of the old tables. A tombstone is dropped too once no
 //! deeper level can hold an older value for it — until then it is needed to hide that value.
 //! Outputs are cut into tables of about `table_bytes`, never splitting one user key's versions.
-//! The new tables are fsynced, then one manifest edit swaps inputs for outputs atomically, and
-//! only then are the input files deleted.
+//! An input's file is deleted only after a manifest edit, recorded once the outputs replacing it
+//! are fsynced, has swapped it out ([`crate::install`]). When the output level's inputs form a
+//! long run, that happens more than once per compaction: each input of the output level is
+//! swapped out as soon as the merge has passed its last key ([`Release`]), so its space comes
+//! back early; the inputs from the level above are swapped out by the last edit.
 
 use std::iter::Peekable;
 use std::sync::Arc;
@@ -23,17 +26,19 @@ use rkv_02_sstables::TableEntry;
 use rkv_contract::{Result, Stats};
 
 use crate::cursor::Cursor;
-use crate::engine::{Shared, State, lock, remove_quietly};
+use crate::fault::DiskWrite;
+use crate::files::{remove_table, table_name};
+use crate::install::{TreeChange, install};
 use crate::internal_key;
-use crate::manifest::Edit;
 use crate::merge::Merged;
 use crate::options::{EngineOptions, LEVELS};
-use crate::table_file::{self, filter_name, table_name};
+use crate::state::Shared;
+use crate::table_file;
 use crate::version::{TableHandle, Version};
 
 /// A chosen compaction: input tables per level, merged into `output_level`.
 #[derive(Debug)]
-pub struct Compaction {
+pub(crate) struct Compaction {
     /// Inputs per level, shallowest first.
     inputs: Vec<(usize, Vec<Arc<TableHandle>>)>,
     /// Where the outputs go.
@@ -48,7 +53,7 @@ fn user_range(tables: &[Arc<TableHandle>]) -> Option<(Vec<u8>, Vec<u8>)> {
 
 // ANCHOR: pick
 /// The most urgent compaction, if any level is over its limit.
-pub fn pick(version: &Version, options: &EngineOptions) -> Option<Compaction> {
+pub(crate) fn pick(version: &Version, options: &EngineOptions) -> Option<Compaction> {
     let mut best: Option<(f64, usize)> = None;
     let level0 = version.levels[0].len() as f64 / options.l0_compaction_trigger.max(1) as f64;
     if level0 >= 1.0 {
@@ -85,8 +90,8 @@ pub fn pick(version: &Version, options: &EngineOptions) -> Option<Compaction> {
 
 /// Runs a compaction chosen by [`pick`] (re-checked under the compaction lock).
 pub(crate) fn run_picked(shared: &Shared, _hint: Compaction) -> Result<()> {
-    let _only_one = lock(&shared.compaction, "compaction")?;
-    let version = lock(&shared.state, "state")?.version.clone();
+    let _only_one = shared.lock(&shared.compaction, "compaction")?;
+    let version = shared.state()?.version.clone();
     match pick(&version, &shared.options) {
         Some(compaction) => run(shared, &version, compaction),
         None => Ok(()),
@@ -96,8 +101,13 @@ pub(crate) fn run_picked(shared: &Shared, _hint: Compaction) -> Result<()> {
 /// Merges every level into the deepest non-empty one (at least L1): after it, one sorted run
 /// holds all data, without overwritten values or tombstones.
 pub(crate) fn compact_everything(shared: &Shared) -> Result<()> {
-    let _only_one = lock(&shared.compaction, "compaction")?;
-    let version = lock(&shared.state, "state")?.version.clone();
+    let _only_one = shared.lock(&shared.compaction, "compaction")?;
+    let version = {
+        let state = shared.state()?;
+        // The background compaction this may have waited for can have failed meanwhile.
+        shared.check_running(&state)?;
+        state.version.clone()
+    };
     let deepest = (1..LEVELS)
         .rev()
         .find(|&l| !version.levels[l].is_empty())
@@ -315,23 +325,10 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
         && *level > 0
         && output_level == level + 1
     {
-        let edits = [
-            Edit::RemoveTable {
-                level: *level,
-                number: table.number,
-            },
-            Edit::AddTable {
-                level: output_level,
-                number: table.number,
-            },
-        ];
-        return install(
-            shared,
-            &edits,
-            &[(*level, table.number)],
-            vec![(output_level, table.clone())],
-            |_| {},
-        );
+        let mut change = TreeChange::default();
+        change.remove(*level, table.number);
+        change.add(output_level, table.clone());
+        return install(shared, change, |_| {});
     }
 
     let mut sources = Vec::new();
@@ -354,8 +351,7 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
     .peekable();
     // The inputs already in the output level: a sorted run, released as the merge passes them.
     let mut below = Release::new(&compaction, output_level);
-    let mut added = Vec::new();
-    let mut edits = Vec::new();
+    let mut change = TreeChange::default();
     let mut written = 0;
     while merged.peek().is_some() {
         let number = shared.take_number();
@@ -370,6 +366,9 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
             ends: below.ends_from(&next),
             last: None,
         };
+        shared
+            .faults
+            .check(DiskWrite::Table, &shared.dir.file(&table_name(number)))?;
         let table = table_file::write(
             &shared.dir,
             &shared.options,
@@ -380,11 +379,7 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
         )?;
         let last = output.last.take();
         if let Some((table, bytes)) = table {
-            edits.push(Edit::AddTable {
-                level: output_level,
-                number,
-            });
-            added.push((output_level, table));
+            change.add(output_level, table);
             written += bytes;
         }
         // Swap in what is done so far once whole input tables of the output level are
@@ -396,13 +391,9 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
             let done = below.passed(&last, &next);
             if !done.is_empty() {
                 for table in &done {
-                    edits.push(Edit::RemoveTable {
-                        level: output_level,
-                        number: table.number,
-                    });
+                    change.remove(output_level, table.number);
                 }
-                let removed: Vec<_> = done.iter().map(|t| (output_level, t.number)).collect();
-                swap_in(shared, &mut edits, &removed, std::mem::take(&mut added))?;
+                swap_in(shared, std::mem::take(&mut change))?;
                 retire(shared, &done)?;
             }
         }
@@ -416,95 +407,33 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
     for (level, tables) in &compaction.inputs {
         for table in tables {
             if *level != output_level || !below.released(table.number) {
-                edits.push(Edit::RemoveTable {
-                    level: *level,
-                    number: table.number,
-                });
-                rest.push((*level, table.clone()));
+                change.remove(*level, table.number);
+                rest.push(table.clone());
             }
         }
     }
-    let removed: Vec<_> = rest.iter().map(|(level, t)| (*level, t.number)).collect();
-    swap_in(shared, &mut edits, &removed, added)?;
-    let rest: Vec<_> = rest.into_iter().map(|(_, t)| t).collect();
+    swap_in(shared, change)?;
     retire(shared, &rest)
 }
 
-/// Makes the new tables durable, then records `edits` (and the next file number) and swaps
-/// the version: the outputs in `added` in, the tables in `removed` out.
-fn swap_in(
-    shared: &Shared,
-    edits: &mut Vec<Edit>,
-    removed: &[(usize, u64)],
-    added: Vec<(usize, Arc<TableHandle>)>,
-) -> Result<()> {
+/// Makes the new tables durable, then installs `change`.
+fn swap_in(shared: &Shared, change: TreeChange) -> Result<()> {
     shared.dir.sync()?;
-    edits.push(Edit::NextFile(
-        shared.next_file.load(std::sync::atomic::Ordering::SeqCst),
-    ));
-    install(shared, edits, removed, added, |_| {})?;
-    edits.clear();
-    Ok(())
+    install(shared, change, |_| {})
 }
 
 /// Deletes the files of input tables the manifest no longer names, takes their blocks out of
-/// the cache, and leaves the handles in the graveyard — here on the compaction thread. (A
+/// the cache, and leaves the handles in the graveyard — here, on the thread that compacts. (A
 /// reader still holding one reads it from its open file, and may bring a block back, to be
 /// evicted in time.) Doing it when the last handle drops would put the work — thousands of
 /// cache removals, thousands of pinned blocks to free — on whichever reader or lock happened to
 /// drop it.
 fn retire(shared: &Shared, tables: &[Arc<TableHandle>]) -> Result<()> {
     for table in tables {
-        remove_quietly(&shared.dir, &table_name(table.number))?;
-        remove_quietly(&shared.dir, &filter_name(table.number))?;
+        remove_table(&shared.dir, table.number)?;
         table.table.forget_cached();
         shared.graveyard.bury(table.clone());
     }
     Ok(())
 }
 // ANCHOR_END: run
-
-// ANCHOR: install
-/// Records `edits` in the manifest, then swaps the new version in (and applies `also` to the
-/// state in the same step). Manifest order and version order are the same because both happen
-/// under the manifest lock.
-pub(crate) fn install(
-    shared: &Shared,
-    edits: &[Edit],
-    removed: &[(usize, u64)],
-    added: Vec<(usize, Arc<TableHandle>)>,
-    also: impl FnOnce(&mut State),
-) -> Result<()> {
-    let mut manifest = lock(&shared.manifest, "manifest")?;
-    let bytes = manifest.record(edits)?;
-    shared.count(&Stats {
-        disk_bytes_written: bytes,
-        ..Stats::default()
-    });
-    let mut state = lock(&shared.state, "state")?;
-    let mut version = (*state.version).clone();
-    for (level, number) in removed {
-        version.levels[*level].retain(|t| t.number != *number);
-    }
-    for (level, table) in added {
-        if level == 0 {
-            version.levels[0].insert(0, table);
-        } else {
-            let at =
-                version.levels[level].partition_point(|t| t.smallest_user < table.smallest_user);
-            version.levels[level].insert(at, table);
-        }
-    }
-    // Every level below L0 must stay a sorted run (reads pick one table per level by key).
-    debug_assert!(
-        version.levels[1..].iter().all(|level| level
-            .windows(2)
-            .all(|pair| pair[0].largest_user < pair[1].smallest_user)),
-        "a level below L0 would overlap itself"
-    );
-    state.version = Arc::new(version);
-    also(&mut state);
-    shared.changed.notify_all();
-    Ok(())
-}
-// ANCHOR_END: install

@@ -7,11 +7,11 @@
 //! 1 M-key store scanned right after loading it, the scan's own drop took 27–33 ms of a
 //! 190 ms scan: the reader paid for memory the engine had already given up.
 //!
-//! So the background thread that retires a memtable or table also keeps one `Arc` of it here.
-//! A reader's drop is then never the last one. The compaction thread sweeps the graveyard
-//! between compactions and every few milliseconds while it waits (the flush thread too, right
-//! after it retires a memtable, and an explicit `compact` when it is done), freeing whatever
-//! nobody else holds any more.
+//! So whoever retires a memtable or table (the flush thread, or whoever compacts) also keeps one
+//! `Arc` of it here. A reader's drop is then never the last one. The compaction thread sweeps
+//! the graveyard between compactions and every few milliseconds while it waits (the flush thread
+//! too, right after it retires a memtable, and an explicit `compact` when it is done), freeing
+//! whatever nobody else holds any more.
 
 use std::any::Any;
 use std::sync::{Arc, Mutex};
@@ -33,22 +33,26 @@ impl std::fmt::Debug for Graveyard {
 impl Graveyard {
     /// Keeps `retired` until no one else holds it.
     pub fn bury(&self, retired: Arc<dyn Any + Send + Sync>) {
-        if let Ok(mut buried) = self.buried.lock() {
-            buried.push(retired);
-        }
+        self.buried().push(retired);
+    }
+
+    /// The list, also from a lock a panic poisoned: a list of things to free is never left
+    /// half changed in a way that matters (see `crate::failure`).
+    fn buried(&self) -> std::sync::MutexGuard<'_, Vec<Arc<dyn Any + Send + Sync>>> {
+        self.buried
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     // ANCHOR: sweep
     /// Frees everything only the graveyard still holds; returns how many it freed.
     pub fn sweep(&self) -> usize {
-        let free: Vec<_> = match self.buried.lock() {
-            // The count cannot rise again once it is 1: the graveyard's `Arc` is the only
-            // one left, and the graveyard never hands it out.
-            Ok(mut buried) => buried
-                .extract_if(.., |r| Arc::strong_count(r) == 1)
-                .collect(),
-            Err(_) => return 0,
-        };
+        // The count cannot rise again once it is 1: the graveyard's `Arc` is the only one
+        // left, and the graveyard never hands it out.
+        let free: Vec<_> = self
+            .buried()
+            .extract_if(.., |r| Arc::strong_count(r) == 1)
+            .collect();
         // Dropped here, outside the lock, so a `bury` never waits for the freeing.
         free.len()
     }
@@ -56,7 +60,7 @@ impl Graveyard {
 
     /// Number of retired things still held.
     pub fn len(&self) -> usize {
-        self.buried.lock().map_or(0, |b| b.len())
+        self.buried().len()
     }
 
     /// True when nothing waits to be freed.

@@ -9,7 +9,7 @@
 //!  writers ──► group commit ──► log (lesson 06 records) ──► memtable (skip list)
 //!                                                             │ full
 //!                                                             ▼
-//!  background thread:   immutable memtable ──flush──► L0 tables (may overlap)
+//!  background threads:  immutable memtable ──flush──► L0 tables (may overlap)
 //!                        L0 ──compaction──► L1 ──► L2 …  (sorted runs, ×10 per level)
 //!                        every change recorded in the manifest
 //!  readers:   memtable → immutable memtable → L0 newest first → one table per level
@@ -17,49 +17,66 @@
 //! ```
 //!
 //! What is new, one file each:
-//! - [`internal_key`] — versions: a sequence number in every key, sorted newest first;
-//! - [`memtable`] — a concurrent skip list instead of a `BTreeMap`;
-//! - [`batch`] and [`write`] — atomic write batches and group commit, with write stalls;
-//! - [`manifest`] — the durable, atomic record of the live tables per level;
-//! - [`version`] — the immutable picture of the levels that readers hold;
-//! - [`compaction`] and [`background`] — leveled compaction and flushes on a background thread;
-//!   [`graveyard`] — retired memtables and tables freed there too, never by a reader;
-//! - [`bloom`] — a bloom filter per table, so a miss reads no block at all;
-//! - [`cache`] — a block cache of decompressed blocks;
-//! - [`cursor`], [`merge`] and [`iter`] — scans that see one point in time while writes
-//!   continue, lending entries out instead of copying them;
-//! - [`engine`] — the `Send + Sync` handle tying it together, with snapshots.
+//! - `internal_key` — versions: a sequence number in every key, sorted newest first;
+//! - `memtable` — a concurrent skip list instead of a `BTreeMap`;
+//! - `batch` and `write` — atomic write batches and group commit, with write stalls;
+//! - `manifest` — the durable, atomic record of the live tables per level; `files` — the name
+//!   of every file the engine writes;
+//! - `version` — the immutable picture of the levels that readers hold; `install` — recording a
+//!   change in the manifest and swapping the new version in;
+//! - `flush`, `compaction` and `background` — flushes and leveled compaction on two background
+//!   threads; `graveyard` — retired memtables and tables freed there too, never by a reader;
+//! - `bloom` — a bloom filter per table, so a miss reads no block at all;
+//! - `cache` — a block cache of decompressed blocks;
+//! - `picture`, `cursor`, `merge` and `iter` — reads that see one point in time while writes
+//!   continue, scans lending entries out instead of copying them;
+//! - `state` — what the threads share; `failure` — errors that cross threads, and poisoned
+//!   locks; `fault` — the seam through which tests fill the disk;
+//! - `recovery` — opening a directory, step by step; `engine` — the `Send + Sync` handle tying
+//!   it together, with snapshots.
 //!
-//! [`Store`] adapts [`Engine`] to the [`KvStore`] contract so the CLI, the conformance suite and
-//! the benchmarks drive it like every other stage.
+//! The modules are private: a program needs [`Engine`], [`EngineOptions`], [`WriteBatch`],
+//! [`Snapshot`] and [`Scan`]. [`Store`] adapts [`Engine`] to the [`KvStore`] contract so the CLI,
+//! the conformance suite and the benchmarks drive it like every other stage.
 
-pub mod background;
-pub mod batch;
-pub mod bloom;
-pub mod cache;
-pub mod compaction;
-pub mod cursor;
-pub mod engine;
-pub mod graveyard;
-pub mod internal_key;
-pub mod iter;
-pub mod manifest;
-pub mod mem_filter;
-pub mod mem_key;
-pub mod memtable;
-pub mod merge;
-pub mod options;
-pub mod sst;
-pub mod table_file;
-pub mod version;
-pub mod write;
+mod background;
+mod batch;
+mod bloom;
+mod cache;
+mod compaction;
+mod cursor;
+mod engine;
+mod failure;
+#[cfg(test)]
+mod failure_tests;
+mod fault;
+mod files;
+mod flush;
+mod graveyard;
+mod install;
+mod internal_key;
+mod iter;
+mod manifest;
+mod mem_filter;
+mod mem_key;
+mod memtable;
+mod merge;
+mod options;
+mod picture;
+mod recovery;
+mod sst;
+mod state;
+mod table_file;
+mod version;
+mod write;
 
 use std::path::Path;
 
-use rkv_contract::{KvStore, Result, Scan, Stats, Visit};
+use rkv_contract::{KvStore, Result, Stats, Visit};
 
 pub use batch::WriteBatch;
 pub use engine::{Engine, Snapshot};
+pub use iter::Scan;
 pub use options::EngineOptions;
 
 /// Lesson 07's options.
@@ -99,7 +116,7 @@ impl KvStore for Store {
         self.engine.delete(key)
     }
 
-    fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<Scan<'_>> {
+    fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<rkv_contract::Scan<'_>> {
         Ok(Box::new(self.engine.scan(start, end)?))
     }
 

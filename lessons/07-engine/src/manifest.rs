@@ -27,13 +27,9 @@ use rkv_01_basic_store::{DataDir, Value};
 use rkv_05_compression::varint;
 use rkv_contract::{Error, IoContext, Result, SyncMode};
 
+use crate::files::{CURRENT, CURRENT_TMP, Numbered, manifest_name};
 use crate::options::LEVELS;
 use crate::sst::LogFile;
-
-/// Name of the file naming the live manifest.
-pub const CURRENT: &str = "CURRENT";
-/// `CURRENT` while it is being replaced.
-pub const CURRENT_TMP: &str = "CURRENT.tmp";
 
 /// One change to the set of live tables.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,9 +164,14 @@ pub fn decode(mut bytes: &[u8]) -> std::result::Result<Vec<Edit>, String> {
 
 /// The open manifest, ready to record edits.
 #[derive(Debug)]
-pub struct Manifest {
+pub(crate) struct Manifest {
+    /// The manifest's log.
     log: LogFile,
+    /// Its file number.
     number: u64,
+    /// Set when an append failed: it may have left part of a record at the end, and a record
+    /// appended after that would turn a torn tail into corruption.
+    failed: bool,
 }
 
 impl Manifest {
@@ -181,10 +182,7 @@ impl Manifest {
         let old = if current_path.exists() {
             let text = fs::read_to_string(&current_path).at(&current_path)?;
             let name = text.strip_suffix('\n').unwrap_or(&text).to_string();
-            let valid = name
-                .strip_suffix(".manifest")
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-            if !valid {
+            if Numbered::Manifest.number(&name).is_none() {
                 return Err(Error::corruption(
                     &current_path,
                     0,
@@ -223,7 +221,7 @@ impl Manifest {
 
         let number = state.next_file;
         state.next_file += 1;
-        let name = format!("{number:06}.manifest");
+        let name = manifest_name(number);
         // A file of that name is what a crash before the rename below left behind; appending
         // to it would replay its snapshot too, adding every table twice.
         if old.as_ref() != Some(&name) && dir.file(&name).exists() {
@@ -242,12 +240,29 @@ impl Manifest {
         {
             dir.remove(&old)?;
         }
-        Ok((Manifest { log, number }, state))
+        Ok((
+            Manifest {
+                log,
+                number,
+                failed: false,
+            },
+            state,
+        ))
     }
 
-    /// Records `edits` durably (appended and fsynced); returns the bytes written.
+    /// Records `edits` durably (appended and fsynced); returns the bytes written. After one
+    /// failed append, every later one fails too: the manifest is only appended to again once
+    /// the directory is opened again (which writes a fresh one).
     pub fn record(&mut self, edits: &[Edit]) -> Result<u64> {
-        self.log.append(b"edit", &Value::Put(encode(edits)))
+        if self.failed {
+            return Err(Error::io(
+                self.log.path(),
+                std::io::Error::other("an earlier append to the manifest failed"),
+            ));
+        }
+        let appended = self.log.append(b"edit", &Value::Put(encode(edits)));
+        self.failed = appended.is_err();
+        appended
     }
 
     /// The manifest's file number.

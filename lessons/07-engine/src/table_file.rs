@@ -21,15 +21,7 @@ use crate::options::EngineOptions;
 use crate::sst::Sst;
 use crate::version::TableHandle;
 
-/// The name of table number `number`.
-pub fn table_name(number: u64) -> String {
-    format!("{number:06}.sst")
-}
-
-/// The name of the filter of table number `number`.
-pub fn filter_name(number: u64) -> String {
-    format!("{number:06}.filter")
-}
+pub(crate) use crate::files::{filter_name, table_name};
 
 /// Feeds every entry's user key to the filter on its way into the table.
 struct Filtering<'a> {

@@ -17,7 +17,7 @@ use rkv_01_basic_store::Value;
 use rkv_02_sstables::Table;
 use rkv_contract::{Result, Stats};
 
-use crate::bloom::{self, BloomFilter};
+use crate::bloom::BloomFilter;
 use crate::internal_key;
 use crate::options::LEVELS;
 use crate::sst::Sst;
@@ -105,15 +105,9 @@ impl Version {
     }
 
     // ANCHOR: get
-    /// The newest version of `user_key` at or below `seq` in the tables.
-    pub fn get(&self, user_key: &[u8], seq: u64, stats: &mut Stats) -> Result<Option<Value>> {
-        let seek = internal_key::encode(user_key, seq);
-        let key_hash = bloom::key_hash(internal_key::prefix_of(&seek));
-        self.get_at(user_key, &seek, key_hash, stats)
-    }
-
-    /// [`Version::get`] for a seek key already encoded (`internal_key::encode(user_key, seq)`)
-    /// whose filter hash (`bloom::key_hash` of its prefix) is `key_hash`.
+    /// The newest version of `user_key` in the tables at or below the sequence number of `seek`,
+    /// the user key's seek key (`internal_key::encode(user_key, seq)`); `key_hash` is the
+    /// filter hash of its prefix (`bloom::key_hash`), computed once by the caller.
     pub fn get_at(
         &self,
         user_key: &[u8],

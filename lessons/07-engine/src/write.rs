@@ -8,42 +8,73 @@
 //! the others with the outcome. Batches that arrived meanwhile form the next group.
 //!
 //! Before writing, the leader makes room: a full memtable becomes the immutable memtable and a
-//! fresh log starts (the background thread flushes it). If the previous immutable memtable is
+//! fresh log starts (the flush thread writes it as a table). If the previous immutable memtable is
 //! still being flushed, or level 0 has piled up past `l0_stop_trigger`, the leader waits — a
 //! *write stall* — so that memory and read cost stay bounded; past `l0_slowdown_trigger` it
 //! sleeps a millisecond per group to let compaction catch up gently.
 
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use rkv_01_basic_store::Value;
-use rkv_contract::{Error, Result, Stats, SyncMode};
+use rkv_contract::{Result, Stats, SyncMode};
 
 use crate::batch::{self, WriteBatch};
-use crate::engine::{LogState, Shared, State, lock, log_name};
+use crate::failure::{Stopped, Task};
+use crate::fault::DiskWrite;
+use crate::files::log_name;
 use crate::memtable::Memtable;
 use crate::sst::LogFile;
+use crate::state::{Shared, State};
 
 /// The most bytes one group may carry: enough to amortise an fsync, small enough that a
 /// leader does not keep followers waiting long.
 const MAX_GROUP_BYTES: usize = 4 << 20;
 
-/// A writer waiting in the queue.
+/// The write path's own state: the log and the queue of writers.
 #[derive(Debug)]
-pub(crate) struct Pending {
-    batch: WriteBatch,
-    /// Set by the leader that committed this batch (`Err` holds the message).
-    outcome: Mutex<Option<std::result::Result<(), String>>>,
+pub(crate) struct Writer {
+    /// The log being appended to, owned by the write leader.
+    log: Mutex<LogState>,
+    /// Writers waiting for their group to be committed (group commit).
+    queue: Mutex<VecDeque<Arc<Pending>>>,
+    /// Signalled when a group is done: its followers' outcomes are set, the next leader may go.
+    queue_turn: Condvar,
 }
 
-fn lost(what: String) -> Error {
-    Error::io("(engine write)", std::io::Error::other(what))
+/// The log being appended to.
+#[derive(Debug)]
+struct LogState {
+    /// The open log.
+    log: LogFile,
+}
+
+/// A writer waiting in the queue.
+#[derive(Debug)]
+struct Pending {
+    /// What it writes.
+    batch: WriteBatch,
+    /// Set by the leader that committed this batch: `Err` when the group failed, which stopped
+    /// the engine.
+    outcome: Mutex<Option<std::result::Result<(), Stopped>>>,
+}
+
+impl Writer {
+    /// The write path of an engine whose current log is `log`.
+    pub(crate) fn new(log: LogFile) -> Writer {
+        Writer {
+            log: Mutex::new(LogState { log }),
+            queue: Mutex::new(VecDeque::new()),
+            queue_turn: Condvar::new(),
+        }
+    }
 }
 
 // ANCHOR: commit
 /// Commits `batch` through the group-commit queue.
-pub(crate) fn commit(shared: &Shared, batch: WriteBatch) -> Result<()> {
+pub(crate) fn commit(shared: &Shared, writer: &Writer, batch: WriteBatch) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
@@ -51,19 +82,22 @@ pub(crate) fn commit(shared: &Shared, batch: WriteBatch) -> Result<()> {
         batch,
         outcome: Mutex::new(None),
     });
-    let mut queue = lock(&shared.queue, "write queue")?;
+    let dir = shared.dir.path();
+    let mut queue = shared.lock(&writer.queue, "write queue")?;
     queue.push_back(me.clone());
     loop {
-        if let Some(outcome) = lock(&me.outcome, "outcome")?.take() {
-            return outcome.map_err(lost); // a leader committed our batch
+        if let Some(outcome) = shared.lock(&me.outcome, "outcome")?.take() {
+            return outcome.map_err(|stopped| stopped.to_error(dir)); // a leader committed our batch
         }
         if queue.front().is_some_and(|front| Arc::ptr_eq(front, &me)) {
             break; // we lead the next group
         }
-        queue = shared
-            .queue_turn
-            .wait(queue)
-            .map_err(|_| lost("write queue poisoned".into()))?;
+        queue = writer.queue_turn.wait(queue).map_err(|_| {
+            crate::failure::Poisoned {
+                lock: "write queue",
+            }
+            .to_error(dir)
+        })?;
     }
     let mut bytes = 0;
     let group: Vec<Arc<Pending>> = queue
@@ -76,31 +110,36 @@ pub(crate) fn commit(shared: &Shared, batch: WriteBatch) -> Result<()> {
         .collect();
     drop(queue); // others may queue up while we write
 
-    let result = write_group(shared, &group);
+    let result = write_group(shared, writer, &group);
 
-    let mut queue = lock(&shared.queue, "write queue")?;
+    let mut queue = shared.lock(&writer.queue, "write queue")?;
     for pending in &group {
         queue.pop_front();
         if !Arc::ptr_eq(pending, &me) {
-            let outcome = result.as_ref().map(|_| ()).map_err(|e| e.to_string());
-            *lock(&pending.outcome, "outcome")? = Some(outcome);
+            *shared.lock(&pending.outcome, "outcome")? = Some(result.clone());
         }
     }
     // Wake the writers that wait: this group's followers (their outcome is set) and whoever
     // leads next. A lone writer wakes nobody — and skips the system call that a notify costs
     // even when no thread is waiting (a sixth of a microsecond, per put, on the test machine).
     if group.len() > 1 || !queue.is_empty() {
-        shared.queue_turn.notify_all();
+        writer.queue_turn.notify_all();
     }
-    result
+    result.map_err(|stopped| stopped.to_error(dir))
 }
 // ANCHOR_END: commit
 
 // ANCHOR: write_group
-/// Logs, applies and publishes one group. Only the leader runs this.
-fn write_group(shared: &Shared, group: &[Arc<Pending>]) -> Result<()> {
-    let mut log = lock(&shared.log, "log")?;
-    let mem = make_room(shared, &mut log)?;
+/// Logs, applies and publishes one group. Only the leader runs this. A failure stops the engine
+/// before the log is let go of, so that no later group appends after a torn record.
+fn write_group(
+    shared: &Shared,
+    writer: &Writer,
+    group: &[Arc<Pending>],
+) -> std::result::Result<(), Stopped> {
+    let stop = |error| shared.record_failure(Task::Write, error);
+    let mut log = shared.lock(&writer.log, "log").map_err(stop)?;
+    let mem = make_room(shared, &mut log).map_err(stop)?;
     let first = shared.last_seq.load(Ordering::Acquire) + 1;
     let mut stats = Stats::default();
     let mut seq = first;
@@ -109,11 +148,9 @@ fn write_group(shared: &Shared, group: &[Arc<Pending>]) -> Result<()> {
         records.extend(batch::records(seq, pending.batch.encode()));
         seq += pending.batch.len() as u64;
     }
-    // The whole group in one write call.
-    stats.disk_bytes_written += log.log.append_all(&records)?;
-    if shared.options.sync == SyncMode::Always {
-        log.log.sync()?; // one fsync for the whole group
-    }
+    // The whole group in one write call, and one fsync for the whole group.
+    let appended = append(shared, &mut log, &records).map_err(stop)?;
+    stats.disk_bytes_written += appended;
     let mut seq = first;
     for pending in group {
         for (key, value) in &pending.batch.writes {
@@ -138,52 +175,58 @@ fn write_group(shared: &Shared, group: &[Arc<Pending>]) -> Result<()> {
 }
 // ANCHOR_END: write_group
 
+/// Appends `records` to the log, fsynced under `--sync always`; returns the bytes written.
+fn append(shared: &Shared, log: &mut LogState, records: &[(Vec<u8>, Value)]) -> Result<u64> {
+    shared.faults.check(DiskWrite::Log, log.log.path())?;
+    let bytes = log.log.append_all(records)?;
+    if shared.options.sync == SyncMode::Always {
+        log.log.sync()?;
+    }
+    Ok(bytes)
+}
+
 // ANCHOR: make_room
 /// Returns the memtable to write into, rotating a full one and stalling while the background
 /// work is too far behind.
 fn make_room(shared: &Shared, log: &mut LogState) -> Result<Arc<Memtable>> {
     let mut slowed = false;
-    let mut state = lock(&shared.state, "state")?;
+    let mut state = shared.state()?;
     loop {
-        if let Some(error) = &state.background_error {
-            return Err(lost(format!("background work failed earlier: {error}")));
-        }
+        shared.check_running(&state)?;
         let level0 = state.version.levels[0].len();
         if level0 >= shared.options.l0_slowdown_trigger && !slowed {
             drop(state);
             std::thread::sleep(Duration::from_millis(1));
             slowed = true;
-            state = lock(&shared.state, "state")?;
+            state = shared.state()?;
             continue;
         }
         if state.mem.bytes() < shared.options.memtable_bytes {
             return Ok(state.mem.clone());
         }
-        if state.imm.is_some() || level0 >= shared.options.l0_stop_trigger {
-            // Stall until the flush or a compaction finishes.
-            state = shared
-                .changed
-                .wait(state)
-                .map_err(|_| lost("state poisoned".into()))?;
+        let stop = shared.options.l0_stop_trigger;
+        if state.imm.is_some() || level0 >= stop {
+            // Stall until the flush or a compaction finishes (or fails).
+            state = shared.wait_while(state, |s| {
+                s.imm.is_some() || s.version.levels[0].len() >= stop
+            })?;
             continue;
         }
         rotate(shared, log, &mut state)?;
     }
 }
 
-/// The memtable becomes immutable (for the background thread to flush) and a fresh log starts
+/// The memtable becomes immutable (for the flush thread to write) and a fresh log starts
 /// protecting a fresh memtable.
 fn rotate(shared: &Shared, log: &mut LogState, state: &mut State) -> Result<()> {
     let number = shared.take_number();
-    let fresh = LogFile::open(
-        &shared.dir,
-        &log_name(number),
-        shared.options.sync,
-        &mut |_, _| {},
-    )?;
+    let name = log_name(number);
+    shared
+        .faults
+        .check(DiskWrite::Log, &shared.dir.file(&name))?;
+    let fresh = LogFile::open(&shared.dir, &name, shared.options.sync, &mut |_, _| {})?;
     shared.dir.sync()?; // the new log's name must survive a crash
     log.log = fresh;
-    log.number = number;
     let fresh_memtable = Arc::new(Memtable::new(shared.options.memtable_bytes));
     state.imm = Some(std::mem::replace(&mut state.mem, fresh_memtable));
     state.log_number = number;
@@ -192,30 +235,40 @@ fn rotate(shared: &Shared, log: &mut LogState, state: &mut State) -> Result<()> 
 }
 // ANCHOR_END: make_room
 
-/// Rotates the memtable (even if not full) and waits until it is flushed.
-pub(crate) fn flush(shared: &Shared) -> Result<()> {
-    let mut log = lock(&shared.log, "log")?;
-    log.log.sync()?;
-    let mut state = lock(&shared.state, "state")?;
-    while state.imm.is_some() {
-        state = shared
-            .changed
-            .wait(state)
-            .map_err(|_| lost("state poisoned".into()))?;
-    }
-    if state.mem.is_empty() {
+// ANCHOR: rotate_and_await_flush
+/// Makes everything written so far durable in a table: syncs the log, rotates the memtable
+/// (even if not full) and waits until the flush thread has written it. Every wait returns the
+/// engine's failure instead of waiting on, and the log is not held while waiting for an earlier
+/// flush, so writers can go on meanwhile.
+pub(crate) fn rotate_and_await_flush(shared: &Shared, writer: &Writer) -> Result<()> {
+    loop {
+        let mut log = shared.lock(&writer.log, "log")?;
+        let state = shared.state()?;
+        shared.check_running(&state)?;
+        if state.imm.is_some() {
+            // An earlier memtable is still being flushed: wait for it, then look again.
+            drop(log);
+            drop(shared.wait_while(state, |s| s.imm.is_some())?);
+            continue;
+        }
+        if state.mem.is_empty() {
+            return Ok(());
+        }
+        let mut state = state;
+        let rotated = log
+            .log
+            .sync()
+            .and_then(|()| rotate(shared, &mut log, &mut state));
+        if let Err(error) = rotated {
+            drop(state);
+            // Recorded while the log is still held: no writer appends after a torn record.
+            return Err(shared
+                .record_failure(Task::Write, error)
+                .to_error(shared.dir.path()));
+        }
+        drop(log);
+        drop(shared.wait_while(state, |s| s.imm.is_some())?);
         return Ok(());
     }
-    rotate(shared, &mut log, &mut state)?;
-    drop(log);
-    while state.imm.is_some() {
-        if let Some(error) = &state.background_error {
-            return Err(lost(format!("flush failed: {error}")));
-        }
-        state = shared
-            .changed
-            .wait(state)
-            .map_err(|_| lost("state poisoned".into()))?;
-    }
-    Ok(())
 }
+// ANCHOR_END: rotate_and_await_flush

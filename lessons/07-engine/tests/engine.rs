@@ -256,6 +256,6 @@ fn handles_are_send_and_sync() {
     fn sendable<T: Send>() {}
     shareable::<Engine>();
     shareable::<rkv_07_engine::Snapshot>();
-    sendable::<rkv_07_engine::engine::Scan>();
+    sendable::<rkv_07_engine::Scan>();
     shareable::<rkv_07_engine::Store>();
 }
