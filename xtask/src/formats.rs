@@ -18,6 +18,10 @@
 //! output changes, which `--check` reports), and the appendix cannot silently describe a format
 //! the code no longer writes.
 //!
+//! The same command also runs the short command-line sessions the chapters show and writes
+//! their output into `book/src/generated/sessions/` ([`sessions`]), so that a sample `stats`
+//! line or `load` report cannot drift from what the binaries print either.
+//!
 //! The generated files are checked in, so `cargo xtask book` does not need to run this.
 
 use std::fmt::Write as _;
@@ -31,6 +35,7 @@ use rkv_06_checksums::crc::{CRC_LEN, masked_crc};
 use rkv_contract::{KvStore, StoreOptions};
 
 mod engine;
+mod sessions;
 
 /// Where the generated pages go, relative to the workspace root.
 const OUT_DIR: &str = "book/src/generated/formats";
@@ -57,42 +62,42 @@ enum Op {
 
 /// Regenerates the pages, or with `check` only compares them with the files in the tree.
 pub fn run(root: &Path, check: bool) -> Result<()> {
-    let pages = generate()?;
-    let out_dir = root.join(OUT_DIR);
+    let groups = [
+        (OUT_DIR, generate()?),
+        (sessions::OUT_DIR, sessions::generate(root)?),
+    ];
     if check {
         let mut stale = Vec::new();
-        for (name, text) in &pages {
-            let path = out_dir.join(name);
-            if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                stale.push(
-                    path.strip_prefix(root)
-                        .unwrap_or(&path)
-                        .display()
-                        .to_string(),
-                );
+        let mut count = 0;
+        for (dir, pages) in &groups {
+            for (name, text) in pages {
+                count += 1;
+                let path = root.join(dir).join(name);
+                if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                    stale.push(format!("{dir}/{name}"));
+                }
             }
         }
         if !stale.is_empty() {
             bail!(
-                "{} generated format page(s) differ from what the code writes now: {}; \
+                "{} generated page(s) differ from what the code writes now: {}; \
                  run `cargo xtask formats`",
                 stale.len(),
                 stale.join(", ")
             );
         }
-        println!("formats: {} page(s) up to date", pages.len());
+        println!("formats: {count} page(s) up to date");
         return Ok(());
     }
-    fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    for (name, text) in &pages {
-        let path = out_dir.join(name);
-        fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    for (dir, pages) in &groups {
+        let out_dir = root.join(dir);
+        fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+        for (name, text) in pages {
+            let path = out_dir.join(name);
+            fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
+        println!("formats: wrote {} page(s) into {dir}", pages.len());
     }
-    println!(
-        "formats: wrote {} page(s) into {}",
-        pages.len(),
-        out_dir.strip_prefix(root).unwrap_or(&out_dir).display()
-    );
     Ok(())
 }
 
