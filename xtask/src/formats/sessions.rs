@@ -116,6 +116,15 @@ const SESSIONS: &[Session] = &[
         ],
     },
     Session {
+        page: "lesson-04-many-tables.md",
+        package: "rkv-03-binary-search",
+        dir: "/tmp/demo",
+        steps: &[
+            run("--set memtable_bytes=65536 load --count 50000 --order random"),
+            run("--stats get nope"),
+        ],
+    },
+    Session {
         page: "lesson-07-hex-table.md",
         package: "rkv-07-engine",
         dir: "/tmp/rkv-07-hex",
