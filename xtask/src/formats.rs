@@ -7,6 +7,9 @@
 //! printing each field's offset, bytes, ASCII and meaning into `book/src/generated/formats/*.md`,
 //! which the appendix includes.
 //!
+//! Lesson 07's engine gets a short history of batches, flushes and a compaction instead of the
+//! six writes, driven through its public API only ([`engine`]).
+//!
 //! The walk over the bytes is written from the appendix's description, not from the lessons'
 //! decoders (it borrows only their constants and lesson 06's checksum function), and it refuses
 //! anything it does not expect: a wrong magic or version, a length that runs past the end, an
@@ -14,6 +17,10 @@
 //! left over. So when an encoder changes, `cargo xtask formats` fails (or its
 //! output changes, which `--check` reports), and the appendix cannot silently describe a format
 //! the code no longer writes.
+//!
+//! The same command also runs the short command-line sessions the chapters show and writes
+//! their output into `book/src/generated/sessions/` ([`sessions`]), so that a sample `stats`
+//! line or `load` report cannot drift from what the binaries print either.
 //!
 //! The generated files are checked in, so `cargo xtask book` does not need to run this.
 
@@ -26,6 +33,9 @@ use rkv_05_compression::{Bare, Codec, Frame, varint};
 use rkv_06_checksums::Crc32;
 use rkv_06_checksums::crc::{CRC_LEN, masked_crc};
 use rkv_contract::{KvStore, StoreOptions};
+
+mod engine;
+mod sessions;
 
 /// Where the generated pages go, relative to the workspace root.
 const OUT_DIR: &str = "book/src/generated/formats";
@@ -52,42 +62,42 @@ enum Op {
 
 /// Regenerates the pages, or with `check` only compares them with the files in the tree.
 pub fn run(root: &Path, check: bool) -> Result<()> {
-    let pages = generate()?;
-    let out_dir = root.join(OUT_DIR);
+    let groups = [
+        (OUT_DIR, generate()?),
+        (sessions::OUT_DIR, sessions::generate(root)?),
+    ];
     if check {
         let mut stale = Vec::new();
-        for (name, text) in &pages {
-            let path = out_dir.join(name);
-            if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                stale.push(
-                    path.strip_prefix(root)
-                        .unwrap_or(&path)
-                        .display()
-                        .to_string(),
-                );
+        let mut count = 0;
+        for (dir, pages) in &groups {
+            for (name, text) in pages {
+                count += 1;
+                let path = root.join(dir).join(name);
+                if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                    stale.push(format!("{dir}/{name}"));
+                }
             }
         }
         if !stale.is_empty() {
             bail!(
-                "{} generated format page(s) differ from what the code writes now: {}; \
+                "{} generated page(s) differ from what the code writes now: {}; \
                  run `cargo xtask formats`",
                 stale.len(),
                 stale.join(", ")
             );
         }
-        println!("formats: {} page(s) up to date", pages.len());
+        println!("formats: {count} page(s) up to date");
         return Ok(());
     }
-    fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    for (name, text) in &pages {
-        let path = out_dir.join(name);
-        fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    for (dir, pages) in &groups {
+        let out_dir = root.join(dir);
+        fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+        for (name, text) in pages {
+            let path = out_dir.join(name);
+            fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
+        println!("formats: wrote {} page(s) into {dir}", pages.len());
     }
-    println!(
-        "formats: wrote {} page(s) into {}",
-        pages.len(),
-        out_dir.strip_prefix(root).unwrap_or(&out_dir).display()
-    );
     Ok(())
 }
 
@@ -211,6 +221,10 @@ fn generate() -> Result<Vec<(String, String)>> {
         ],
     )?);
 
+    // Lesson 07: every file the engine writes, from one short history of writes, flushes and a
+    // compaction.
+    pages.extend(engine::pages(&scratch.path().join("07"))?);
+
     for (name, text) in &pages {
         // A dump is data; it must never read as an mdBook directive.
         ensure!(
@@ -290,6 +304,13 @@ fn page(
     }
     writeln!(text, "```")?;
     writeln!(text)?;
+    push_listing(&mut text, dir)?;
+    push_dumps(&mut text, dumps)?;
+    Ok((name.to_owned(), text))
+}
+
+/// The directory's files and their sizes, as a text block.
+fn push_listing(text: &mut String, dir: &Path) -> Result<()> {
     writeln!(text, "The directory afterwards:")?;
     writeln!(text)?;
     writeln!(text, "```text")?;
@@ -302,10 +323,21 @@ fn page(
         ));
     }
     entries.sort();
+    let width = entries
+        .iter()
+        .map(|(file, _)| file.len())
+        .max()
+        .unwrap_or(0)
+        .max(12);
     for (file, bytes) in &entries {
-        writeln!(text, "{file:<12} {bytes:>6} bytes")?;
+        writeln!(text, "{file:<width$} {bytes:>6} bytes")?;
     }
     writeln!(text, "```")?;
+    Ok(())
+}
+
+/// Each file's dumps, each under the file's name.
+fn push_dumps(text: &mut String, dumps: &[(&str, Vec<Dump>)]) -> Result<()> {
     for (file, file_dumps) in dumps {
         for dump in file_dumps {
             writeln!(text)?;
@@ -316,7 +348,7 @@ fn page(
             writeln!(text, "```")?;
         }
     }
-    Ok((name.to_owned(), text))
+    Ok(())
 }
 
 /// A file (or a decompressed block) with every byte assigned to a labelled field.
@@ -548,9 +580,33 @@ fn u64_at(bytes: &[u8], at: usize) -> Result<u64> {
     Ok(u64::from_le_bytes(le))
 }
 
+/// What follows a record's kind and lengths: its key and value bytes, walked by the caller.
+/// Lessons 01–06 store plain keys and values ([`plain_body`]); lesson 07 gives both a
+/// structure of their own.
+type RecordBody<'f> = dyn FnMut(&mut Walker<'_>, u8, usize, usize) -> Result<()> + 'f;
+
+/// The key and value of a record, as they are.
+fn plain_body(w: &mut Walker<'_>, kind: u8, key_len: usize, value_len: usize) -> Result<()> {
+    w.bytes(key_len, "key")?;
+    if kind == 1 {
+        w.bytes(value_len, "value")?;
+    }
+    Ok(())
+}
+
 /// One record of lesson 01's log, also the record of lesson 02's and 03's tables; with `crc`,
 /// lesson 06's log record: two checksums in front of the same bytes.
 fn walk_record(w: &mut Walker<'_>, number: usize, crc: bool) -> Result<()> {
+    walk_record_as(w, number, crc, &mut plain_body)
+}
+
+/// [`walk_record`] with the key and value walked by `body`.
+fn walk_record_as(
+    w: &mut Walker<'_>,
+    number: usize,
+    crc: bool,
+    body: &mut RecordBody<'_>,
+) -> Result<()> {
     // A delete has no value bytes, so no value row either.
     w.section(format!("record {number}"));
     if crc {
@@ -575,16 +631,23 @@ fn walk_record(w: &mut Walker<'_>, number: usize, crc: bool) -> Result<()> {
         kind == 1 || value_len == 0,
         "record {number}: a delete with a value"
     );
-    w.bytes(key_len, "key")?;
-    if kind == 1 {
-        w.bytes(value_len, "value")?;
-    }
+    let start = w.at;
+    body(w, kind, key_len, value_len)?;
+    ensure!(
+        w.at == start + key_len + value_len,
+        "record {number}: its key and value were not walked exactly"
+    );
     Ok(())
 }
 
 /// Lesson 01's log (`wal.log`), also every `NNNNNN.log` of lessons 02–05; with `crc`, lesson
 /// 06's checksummed log.
 fn walk_log(bytes: &[u8], crc: bool) -> Result<Vec<Dump>> {
+    walk_log_as(bytes, crc, &mut plain_body)
+}
+
+/// [`walk_log`] with every record's key and value walked by `body`.
+fn walk_log_as(bytes: &[u8], crc: bool, body: &mut RecordBody<'_>) -> Result<Vec<Dump>> {
     let mut w = Walker::new(bytes);
     w.section("header");
     w.magic(&rkv_01_basic_store::wal::MAGIC, "magic")?;
@@ -597,7 +660,7 @@ fn walk_log(bytes: &[u8], crc: bool) -> Result<Vec<Dump>> {
     ensure!(version == expected, "log version {version}, not {expected}");
     let mut number = 0;
     while w.remaining() > 0 {
-        walk_record(&mut w, number, crc)?;
+        walk_record_as(&mut w, number, crc, body)?;
         number += 1;
     }
     Ok(vec![w.finish("")?])
@@ -689,6 +752,11 @@ type BlockEntry = (Vec<u8>, Option<Vec<u8>>);
 /// Lesson 05's block table: data blocks, index block, footer; with `crc`, lesson 06's, where
 /// every block and the footer end in a checksum.
 fn walk_block_table(bytes: &[u8], crc: bool) -> Result<Vec<Dump>> {
+    Ok(walk_block_table_entries(bytes, crc)?.0)
+}
+
+/// [`walk_block_table`], also returning the table's entries in order.
+fn walk_block_table_entries(bytes: &[u8], crc: bool) -> Result<(Vec<Dump>, Vec<BlockEntry>)> {
     use rkv_05_compression::block_table::{BLOCK_HEADER_LEN, FOOTER_BODY_LEN, MAGIC};
     let (trailer, version) = if crc {
         (Crc32::TRAILER_LEN, Crc32::VERSION)
@@ -716,6 +784,7 @@ fn walk_block_table(bytes: &[u8], crc: bool) -> Result<Vec<Dump>> {
     let mut w = Walker::new(bytes);
     let mut unpacked = Vec::new();
     let mut entries = 0;
+    let mut all_entries = Vec::new();
     for (i, (last_key, handle)) in index.iter().enumerate() {
         let handle = handle.as_deref().context("index entry without a handle")?;
         let (offset, used) = varint::get(handle).context("bad block handle")?;
@@ -735,6 +804,7 @@ fn walk_block_table(bytes: &[u8], crc: bool) -> Result<Vec<Dump>> {
             "data block {i} does not end with its index key"
         );
         entries += block.len() as u64;
+        all_entries.extend(block);
         if let Some(raw) = walk_stored_block(&mut w, &title, size as usize, false, trailer)? {
             unpacked.push((title, raw));
         }
@@ -767,7 +837,7 @@ fn walk_block_table(bytes: &[u8], crc: bool) -> Result<Vec<Dump>> {
             ", {title} after decompression (offsets within the block)"
         ))?);
     }
-    Ok(dumps)
+    Ok((dumps, all_entries))
 }
 
 /// The decompressed bytes of a stored block.
@@ -930,7 +1000,14 @@ mod tests {
                 "lesson-05-table.md",
                 "lesson-05-table-lz4.md",
                 "lesson-06-log.md",
-                "lesson-06-table.md"
+                "lesson-06-table.md",
+                "lesson-07-directory.md",
+                "lesson-07-current.md",
+                "lesson-07-manifest.md",
+                "lesson-07-log.md",
+                "lesson-07-table.md",
+                "lesson-07-filter.md",
+                "lesson-07-table-bottom.md",
             ]
         );
         for (name, text) in &pages {
@@ -938,7 +1015,9 @@ mod tests {
                 text.starts_with("<!-- Generated by `cargo xtask formats`"),
                 "{name}"
             );
-            assert!(text.contains("put user:001:name Ada"), "{name}");
+            if !name.starts_with("lesson-07") {
+                assert!(text.contains("put user:001:name Ada"), "{name}");
+            }
         }
         let page = |name: &str| &pages.iter().find(|(n, _)| n == name).unwrap().1;
         assert!(page("lesson-02-table.md").contains("magic \"RKV-TBL\\0\""));
@@ -946,6 +1025,11 @@ mod tests {
         assert!(page("lesson-05-table-lz4.md").contains("codec = 1 (lz4)"));
         assert!(page("lesson-06-log.md").contains("record_crc = 0x"));
         assert!(page("lesson-06-table.md").contains("version = 2 (u32 LE)"));
+        assert!(page("lesson-07-directory.md").contains("put \"user:001:name\" \"Ada\""));
+        assert!(page("lesson-07-manifest.md").contains("edit tag = 2 (remove table"));
+        assert!(page("lesson-07-log.md").contains("key: first sequence number = "));
+        assert!(page("lesson-07-table.md").contains("escaped user key -> \"zero\\0byte\""));
+        assert!(page("lesson-07-table-bottom.md").contains("seq = 0"));
         // Generating twice gives the same bytes: `--check` depends on it.
         assert_eq!(generate().unwrap(), pages);
     }

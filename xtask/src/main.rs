@@ -3,7 +3,9 @@
 //! - `cargo xtask book` checks that every `{{#include ...}}` in the book resolves, then builds the
 //!   book into `book/book/`.
 //! - `cargo xtask formats` writes annotated hex dumps of every file format, taken from tiny stores
-//!   written by the lesson crates, into `book/src/generated/formats/` (see [`formats`]).
+//!   written by the lesson crates, into `book/src/generated/formats/`, and the output of the
+//!   command-line sessions the chapters show into `book/src/generated/sessions/` (see
+//!   [`formats`]); `--check` only compares.
 //! - `cargo xtask bench` runs the benchmarks of every stage and writes their tables, charts and
 //!   raw numbers into `book/src/generated/` (see [`bench`]).
 //!
@@ -33,7 +35,8 @@ struct Cli {
 enum Command {
     /// Check that every include in the book resolves, then build it into book/book.
     Book(BookArgs),
-    /// Write annotated hex dumps of every stage's files into book/src/generated/formats.
+    /// Write annotated hex dumps of every stage's files, and the chapters' sample sessions, into
+    /// book/src/generated/{formats,sessions}.
     Formats(FormatsArgs),
     /// Benchmark every stage (the harness, then criterion) and write the numbers into the book.
     Bench(BenchArgs),
