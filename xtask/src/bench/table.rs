@@ -71,9 +71,32 @@ const COUNTERS: &[(&str, &str)] = &[
 ];
 
 impl Inputs<'_> {
-    /// Engines in registry order.
+    /// Engines in registry order, the equal-cache rows last.
     fn engines(&self) -> &[EngineReport] {
         &self.report.engines
+    }
+
+    /// The stages at their own settings, in lesson order: the chain "vs previous" follows.
+    fn stages(&self) -> Vec<&str> {
+        self.engines()
+            .iter()
+            .filter(|e| e.kind == "stage" && e.cache_budget_bytes.is_none())
+            .map(|e| e.name.as_str())
+            .collect()
+    }
+
+    /// The engines at their own defaults (no equal-cache rows).
+    fn at_defaults(&self) -> impl Iterator<Item = &EngineReport> {
+        self.engines()
+            .iter()
+            .filter(|e| e.cache_budget_bytes.is_none())
+    }
+
+    /// The equal-cache rows.
+    fn at_budget(&self) -> impl Iterator<Item = &EngineReport> {
+        self.engines()
+            .iter()
+            .filter(|e| e.cache_budget_bytes.is_some())
     }
 
     /// Workloads in the order they ran.
@@ -96,20 +119,12 @@ impl Inputs<'_> {
 
     /// The first stage: the baseline of every speed-up.
     fn baseline(&self) -> Option<&str> {
-        self.engines()
-            .iter()
-            .find(|e| e.kind == "stage")
-            .map(|e| e.name.as_str())
+        self.stages().first().copied()
     }
 
     /// The stage listed before `engine`, if `engine` is a stage.
     fn previous_stage(&self, engine: &str) -> Option<&str> {
-        let stages: Vec<&str> = self
-            .engines()
-            .iter()
-            .filter(|e| e.kind == "stage")
-            .map(|e| e.name.as_str())
-            .collect();
+        let stages = self.stages();
         let at = stages.iter().position(|s| *s == engine)?;
         at.checked_sub(1).map(|i| stages[i])
     }
@@ -173,6 +188,33 @@ impl Inputs<'_> {
             c.repeats,
             c.phase_seconds,
         );
+        let suffix = self
+            .at_budget()
+            .find_map(|e| e.name.split_once('@'))
+            .map(|(_, suffix)| suffix);
+        let budget = match (c.cache_budget_bytes, suffix) {
+            (Some(b), Some(suffix)) => format!(
+                "the rows named `<engine>@{suffix}` are the same engines with every cache set to \
+                 {} (the settings table says which setting that is for each)",
+                budget_bytes(b)
+            ),
+            _ => "there was no equal-cache run".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "**Memory:** *peak RSS* is the most memory the engine's process had resident during \
+             a phase ({}); every engine runs in a process of its own. **Caches:** every engine \
+             first runs with its own default cache; {budget}.\n",
+            c.peak_rss.as_deref().unwrap_or("not measured by this run"),
+        );
+        let has_peers = self.engines().iter().any(|e| e.kind == "peer");
+        if has_peers && !self.engines().iter().any(|e| e.name == "rocksdb") {
+            let _ = writeln!(
+                out,
+                "> **Note:** RocksDB is not in this run: its system library was not installed. \
+                 `apt-get install -y librocksdb-dev libclang-dev` adds it to the next run.\n"
+            );
+        }
         if let Some(warning) = m.busy_warning() {
             let _ = writeln!(out, "> **Warning:** {warning}\n");
         }
@@ -199,24 +241,52 @@ impl Inputs<'_> {
         out.push('\n');
     }
 
-    /// Median throughput of every engine on every workload.
+    /// Median throughput of every engine at its defaults on every workload, then of the
+    /// equal-cache rows beside the same engines at their defaults.
     fn overview(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "#### Throughput at a glance\n\nOperations per second, median of {} repeats \
-             (higher is better).\n",
+             (higher is better), every engine with its own default cache.\n",
             self.report.config.repeats
         );
+        let defaults: Vec<&EngineReport> = self.at_defaults().collect();
+        self.throughput_table(out, &defaults);
+        let budgeted: Vec<&EngineReport> = self.at_budget().collect();
+        let Some(budget) = budgeted.first().and_then(|e| e.cache_budget_bytes) else {
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "#### Throughput at one cache budget\n\nThe same, with every engine that has a \
+             cache given {} of it, beside the same engine at its default (lessons 01–06 have \
+             no cache and run once). Where an engine leads only at the defaults, its lead is \
+             its cache.\n",
+            budget_bytes(budget)
+        );
+        let mut pairs: Vec<&EngineReport> = Vec::new();
+        for e in &budgeted {
+            let base = e.name.split('@').next().unwrap_or(&e.name);
+            if let Some(default) = defaults.iter().find(|d| d.name == base) {
+                pairs.push(default);
+            }
+            pairs.push(e);
+        }
+        self.throughput_table(out, &pairs);
+    }
+
+    /// Workload rows × `engines` columns of median ops/s.
+    fn throughput_table(&self, out: &mut String, engines: &[&EngineReport]) {
         out.push_str("| workload |");
-        for e in self.engines() {
+        for e in engines {
             let _ = write!(out, " {} |", e.name);
         }
         out.push_str("\n| --- |");
-        out.push_str(&" ---: |".repeat(self.engines().len()));
+        out.push_str(&" ---: |".repeat(engines.len()));
         out.push('\n');
         for w in self.workloads() {
             let _ = write!(out, "| [{w}](#{w}) |");
-            for e in self.engines() {
+            for e in engines {
                 let cell = self.find(&e.name, w).map_or_else(
                     || "—".to_string(),
                     |s| format!("{}{}", rate(s.median_ops_per_sec), dagger(s.capped)),
@@ -224,6 +294,41 @@ impl Inputs<'_> {
                 let _ = write!(out, " {cell} |");
             }
             out.push('\n');
+        }
+        out.push('\n');
+    }
+
+    /// Each engine's largest peak RSS over the phases (of their median repeats), and where.
+    fn memory(&self, out: &mut String) {
+        let peaks: Vec<(&EngineReport, u64, &str)> = self
+            .engines()
+            .iter()
+            .filter_map(|e| {
+                self.summaries
+                    .iter()
+                    .filter(|s| s.engine == e.name)
+                    .filter_map(|s| s.median.peak_rss_bytes.map(|p| (p, s.workload.as_str())))
+                    .max_by_key(|(p, _)| *p)
+                    .map(|(p, w)| (e, p, w))
+            })
+            .collect();
+        if peaks.is_empty() {
+            return;
+        }
+        out.push_str(
+            "#### Memory at a glance\n\nThe largest peak RSS of each engine's process over \
+             the phases (the repeat with the median throughput of each), and the phase it \
+             happened in; every workload's table has the peak of each phase.\n\n\
+             | engine | cache | largest peak RSS | during |\n| --- | --- | ---: | --- |\n",
+        );
+        for (e, peak, workload) in peaks {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | [{workload}](#{workload}) |",
+                e.name,
+                cache_setting(e),
+                bytes(peak as f64)
+            );
         }
         out.push('\n');
     }
@@ -241,8 +346,8 @@ impl Inputs<'_> {
             for (_, heading) in COUNTERS {
                 let _ = write!(out, " {heading} |");
             }
-            out.push_str(" disk | write amp |\n| --- |");
-            out.push_str(&" ---: |".repeat(9 + COUNTERS.len()));
+            out.push_str(" disk | write amp | peak RSS |\n| --- |");
+            out.push_str(&" ---: |".repeat(10 + COUNTERS.len()));
             out.push('\n');
             for e in self.engines() {
                 let Some(s) = self.find(&e.name, w) else {
@@ -287,7 +392,10 @@ impl Inputs<'_> {
                 let amp = m
                     .write_amp_os
                     .map_or_else(|| "—".to_string(), |a| format!("{a:.2}"));
-                let _ = writeln!(out, " {} | {amp} |", bytes(m.disk_bytes as f64));
+                let rss = m
+                    .peak_rss_bytes
+                    .map_or_else(|| "—".to_string(), |b| bytes(b as f64));
+                let _ = writeln!(out, " {} | {amp} | {rss} |", bytes(m.disk_bytes as f64));
             }
             out.push('\n');
         }
@@ -300,7 +408,10 @@ impl Inputs<'_> {
              faster); the counters are the stage's `Stats` divided by the operations (peers \
              have none: —); *disk* is the size of the store's files when the phase ended; \
              *write amp* is the bytes the process passed to `write` (the kernel's count, the \
-             same ruler for every engine) over the key and value bytes the phase wrote.\n"
+             same ruler for every engine) over the key and value bytes the phase wrote; *peak \
+             RSS* is the most memory the engine's process had resident during the phase, the \
+             harness's own few MiB included. Rows named `<engine>@<budget>` ran with every \
+             cache set to that budget.\n"
         );
     }
 
@@ -372,6 +483,7 @@ impl Inputs<'_> {
         self.header(&mut out);
         self.settings(&mut out);
         self.overview(&mut out);
+        self.memory(&mut out);
         self.workload_tables(&mut out);
         self.criterion(&mut out);
         out
@@ -454,6 +566,25 @@ impl Inputs<'_> {
             }
         }
         out
+    }
+}
+
+/// The cache setting an engine ran with, from its settings: the value of the first setting
+/// whose name says cache, or `none` for an engine without one.
+fn cache_setting(engine: &EngineReport) -> String {
+    engine
+        .settings
+        .iter()
+        .find(|(name, _)| name.contains("cache"))
+        .map_or_else(|| "none".to_string(), |(_, value)| value.clone())
+}
+
+/// A cache budget: whole MiB as such (`8 MiB`), anything else as [`bytes`] shows it.
+fn budget_bytes(b: u64) -> String {
+    if b >= 1 << 20 && b.is_multiple_of(1 << 20) {
+        format!("{} MiB", b >> 20)
+    } else {
+        bytes(b as f64)
     }
 }
 
