@@ -200,12 +200,19 @@ impl Inputs<'_> {
             ),
             _ => "there was no equal-cache run".to_string(),
         };
+        let memory = c.peak_rss.as_deref().map_or_else(
+            || "this run did not measure peak RSS".to_string(),
+            |how| {
+                format!(
+                    "*peak RSS* is the most memory the engine's process had resident during a \
+                     phase ({how}); every engine runs in a process of its own"
+                )
+            },
+        );
         let _ = writeln!(
             out,
-            "**Memory:** *peak RSS* is the most memory the engine's process had resident during \
-             a phase ({}); every engine runs in a process of its own. **Caches:** every engine \
-             first runs with its own default cache; {budget}.\n",
-            c.peak_rss.as_deref().unwrap_or("not measured by this run"),
+            "**Memory:** {memory}. **Caches:** every engine first runs with its own default \
+             cache; {budget}.\n"
         );
         let has_peers = self.engines().iter().any(|e| e.kind == "peer");
         if has_peers && !self.engines().iter().any(|e| e.name == "rocksdb") {
@@ -700,6 +707,82 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::results::summarize;
+
+    /// One phase's result, as the harness writes it.
+    fn phase(engine: &str, workload: &str, ops_per_sec: f64, peak: u64) -> serde_json::Value {
+        serde_json::json!({
+            "engine": engine, "workload": workload, "suite": "db_bench", "repeat": 1,
+            "planned_ops": 10, "ops": 10, "capped": false, "seconds": 10.0 / ops_per_sec,
+            "ops_per_sec": ops_per_sec,
+            "latency_ns": {"count": 10, "min": 1, "mean": 1.0, "p50": 1, "p99": 1, "p999": 1, "max": 1},
+            "latency_by_kind_ns": {}, "stats_per_op": null, "disk_bytes": 4096,
+            "peak_rss_bytes": peak, "user_bytes_written": 0, "os_bytes_written": null,
+            "write_amp_os": null, "write_amp_stats": null
+        })
+    }
+
+    #[test]
+    fn the_page_shows_peak_rss_and_the_equal_cache_run_and_says_when_rocksdb_is_missing() {
+        let engine = |name: &str, kind: &str, cache: &str, budget: Option<u64>| {
+            serde_json::json!({"name": name, "kind": kind,
+                "settings": [["cache_size", cache]], "cache_budget_bytes": budget})
+        };
+        let report: HarnessReport = serde_json::from_value(serde_json::json!({
+            "format": 1,
+            "config": {"keys": 10, "ops": 10, "key_bytes": 16, "value_bytes": 100,
+                "scan_length": 100, "repeats": 1, "phase_seconds": 1.0, "sync": "never",
+                "memtable_bytes": 65536, "ycsb_distribution": null, "filters": [],
+                "cache_budget_bytes": 8 << 20, "peak_rss": "per phase"},
+            "engines": [
+                engine("01-basic-store", "stage", "none", None),
+                engine("07-engine", "stage", "256 MiB (default)", None),
+                engine("fjall", "peer", "32 MiB (default)", None),
+                engine("07-engine@8MiB", "stage", "8 MiB", Some(8 << 20)),
+                engine("fjall@8MiB", "peer", "8 MiB (equal budget)", Some(8 << 20)),
+            ],
+            "results": [
+                phase("01-basic-store", "readrandom", 1000.0, 5 << 20),
+                phase("07-engine", "readrandom", 4000.0, 300 << 20),
+                phase("fjall", "readrandom", 3000.0, 40 << 20),
+                phase("07-engine@8MiB", "readrandom", 2000.0, 12 << 20),
+                phase("fjall@8MiB", "readrandom", 2500.0, 11 << 20),
+            ],
+        }))
+        .expect("a valid report");
+        let summaries = summarize(&report);
+        let machine: Machine = serde_json::from_value(serde_json::json!({
+            "cpu": "test", "cores": 2, "memory_bytes": null, "os": "test",
+            "load_before": null, "load_after": null, "rustc": "rustc", "commit": "abc",
+            "date": "today"
+        }))
+        .expect("a valid machine");
+        let inputs = Inputs {
+            command: "cargo xtask bench",
+            machine: &machine,
+            report: &report,
+            summaries: &summaries,
+            criterion: None,
+        };
+        let page = inputs.bench_table();
+        assert!(
+            page.contains("#### Throughput at one cache budget"),
+            "{page}"
+        );
+        assert!(
+            page.contains("| workload | 07-engine | 07-engine@8MiB | fjall | fjall@8MiB |"),
+            "{page}"
+        );
+        assert!(
+            page.contains("| 07-engine | 256 MiB (default) | 300 MiB |"),
+            "{page}"
+        );
+        assert!(page.contains(" peak RSS |"), "{page}");
+        assert!(page.contains("RocksDB is not in this run"), "{page}");
+        // The equal-cache rows are not links in the lesson chain.
+        assert_eq!(inputs.previous_stage("07-engine"), Some("01-basic-store"));
+        assert_eq!(inputs.previous_stage("07-engine@8MiB"), None);
+    }
 
     #[test]
     fn numbers_read_well() {
