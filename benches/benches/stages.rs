@@ -5,7 +5,8 @@
 //! cargo bench -p rkv-benches -- readrandom      # one group
 //! cargo bench -p rkv-benches -- --test          # run each benchmark once (CI smoke test)
 //! RKV_BENCH_KEYS=100000 cargo bench -p rkv-benches
-//! cargo bench -p rkv-benches --features peers   # with RocksDB, sled, redb, fjall
+//! cargo bench -p rkv-benches --features peers   # with fjall, redb and sled
+//! cargo bench -p rkv-benches --features rocksdb # and RocksDB (system library, ROCKSDB_LIB_DIR)
 //! ```
 //!
 //! Settings, the same for every engine (see `rkv_benches::engine::Settings`):

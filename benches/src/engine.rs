@@ -56,6 +56,11 @@ pub struct Settings {
     /// without a memtable limit (lesson 01) do not have the option; peers keep their own
     /// defaults (see [`crate::peers`]).
     pub memtable_bytes: usize,
+    /// One block-cache budget for every engine that has a cache, in bytes; `None` leaves each
+    /// engine at its own default (lesson 07: 256 MiB, fjall: 32 MiB, RocksDB: 8 MiB, sled and
+    /// redb: 1 GiB). The equal-cache run sets it, so that a faster engine cannot owe its speed
+    /// to a larger cache.
+    pub cache_bytes: Option<u64>,
 }
 
 /// The default memtable size of the benchmarks: 64 KiB, about 560 entries of 16 + 100 bytes.
@@ -68,6 +73,7 @@ impl Default for Settings {
         Settings {
             sync: SyncMode::Never,
             memtable_bytes: DEFAULT_MEMTABLE_BYTES,
+            cache_bytes: None,
         }
     }
 }
@@ -97,6 +103,9 @@ pub struct Opened {
     /// Each setting as `(name, value)`, including those the engine does not have (value
     /// `n/a: …`) and the engine's own fixed choices (cache size, compression), for the report.
     pub settings: Vec<(String, String)>,
+    /// Whether the engine has a cache and set it to [`Settings::cache_bytes`]: engines without
+    /// a cache (lessons 01–06) have nothing to run at an equal budget.
+    pub honours_cache_budget: bool,
 }
 
 /// One entry of the registry: an engine's name and how to open it.
@@ -143,25 +152,70 @@ fn open_tuned<S: KvStore + 'static>(
     let mut options = S::Options::default();
     options.set_sync(settings.sync);
     let mut applied = vec![("sync".to_string(), settings.sync.to_string())];
-    if !teaching {
+    if teaching {
+        let value = settings.memtable_bytes.to_string();
+        let shown = match options.set("memtable_bytes", &value) {
+            Ok(()) => value,
+            Err(_) => "n/a (the stage has no such option)".to_string(),
+        };
+        applied.push(("memtable_bytes".to_string(), shown));
+    } else {
         applied.push((
             "memtable_bytes".to_string(),
             "the stage's own default (a production setting, like the peers')".to_string(),
         ));
     }
-    let by_name = [("memtable_bytes", settings.memtable_bytes.to_string())];
-    for (name, value) in by_name.into_iter().filter(|_| teaching) {
-        let shown = match options.set(name, &value) {
-            Ok(()) => value,
-            Err(_) => "n/a (the stage has no such option)".to_string(),
-        };
-        applied.push((name.to_string(), shown));
-    }
+    let honours_cache_budget = match settings.cache_bytes {
+        Some(budget) => {
+            let set = options.set(CACHE_OPTION, &budget.to_string()).is_ok();
+            if set {
+                applied.push((CACHE_OPTION.to_string(), mib(budget)));
+            }
+            set
+        }
+        None => {
+            if let Some(default) = debug_field(&options, CACHE_OPTION) {
+                let shown = default
+                    .parse::<u64>()
+                    .map_or(default, |bytes| format!("{} (default)", mib(bytes)));
+                applied.push((CACHE_OPTION.to_string(), shown));
+            }
+            false
+        }
+    };
     let store = S::open(dir, options)?;
     Ok(Opened {
         engine: Box::new(StageEngine(store)),
         settings: applied,
+        honours_cache_budget,
     })
+}
+
+/// The option by which a stage that has a block cache (lesson 07) takes its budget.
+const CACHE_OPTION: &str = "block_cache_bytes";
+
+/// The value of field `name` in `value`'s `Debug` output, such as `268435456` for
+/// `block_cache_bytes: 268435456`: the page then shows the stage's real default, read from its
+/// options, not a number typed again here.
+fn debug_field(value: &impl fmt::Debug, name: &str) -> Option<String> {
+    let text = format!("{value:?}");
+    let needle = format!("{name}: ");
+    let at = text.find(&needle)? + needle.len();
+    let rest = &text[at..];
+    let end = rest.find([',', ' ', '}']).unwrap_or(rest.len());
+    Some(rest[..end].to_string())
+}
+
+/// A byte count in GiB or MiB when it is a whole number of them, as the settings column shows
+/// it.
+pub fn mib(bytes: u64) -> String {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
+        format!("{} GiB", bytes >> 30)
+    } else if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} B")
+    }
 }
 
 /// Any [`KvStore`] as an [`Engine`].
@@ -213,5 +267,38 @@ impl<S: KvStore> Engine for StageEngine<S> {
 
     fn reset_stats(&mut self) {
         self.0.reset_stats();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    #[allow(dead_code)]
+    struct Options {
+        block_cache_bytes: u64,
+        other: u32,
+    }
+
+    #[test]
+    fn a_field_is_read_from_debug_output() {
+        let options = Options {
+            block_cache_bytes: 268_435_456,
+            other: 7,
+        };
+        assert_eq!(
+            debug_field(&options, "block_cache_bytes").as_deref(),
+            Some("268435456")
+        );
+        assert_eq!(debug_field(&options, "other").as_deref(), Some("7"));
+        assert_eq!(debug_field(&options, "missing"), None);
+    }
+
+    #[test]
+    fn budgets_read_in_mib() {
+        assert_eq!(mib(8 << 20), "8 MiB");
+        assert_eq!(mib(1 << 30), "1 GiB");
+        assert_eq!(mib(1000), "1000 B");
     }
 }

@@ -26,10 +26,12 @@
 //! - [`dbbench`] and [`ycsb`] — the workloads;
 //! - [`report`] — the JSON the harness writes and `cargo xtask bench` reads (the
 //!   `rkv-bench-report` crate, shared with xtask);
-//! - `peers` (feature `peers`) — fjall, RocksDB, sled and redb behind the same trait, with each
-//!   engine's settings written down. Nothing else in the workspace turns the feature on, and this
-//!   crate is not a default member, so a plain `cargo build` or `cargo test --workspace` never
-//!   builds another engine.
+//! - [`memory`] — the peak resident memory of a phase;
+//! - [`variant`] — an engine with one cache setting: a row of the report;
+//! - `peers` — fjall, redb and sled (feature `peers`) and RocksDB (feature `rocksdb`) behind
+//!   the same trait, with each engine's settings written down. `cargo xtask bench` turns the
+//!   features on; nothing else in the workspace does, and this crate is not a default member,
+//!   so a plain `cargo build` or `cargo test --workspace` never builds another engine.
 //!
 //! ## What is simplified on purpose
 //! A real benchmark suite (RocksDB's db_bench, YCSB) runs many client threads, far more data than
@@ -43,8 +45,10 @@ pub mod distribution;
 pub mod engine;
 pub mod keys;
 pub mod measure;
+pub mod memory;
 #[cfg(feature = "peers")]
 pub mod peers;
 pub mod registry;
 pub use rkv_bench_report as report;
+pub mod variant;
 pub mod ycsb;

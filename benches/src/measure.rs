@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
 
 use crate::engine::Engine;
+use crate::memory;
 use crate::report::{Latency, PhaseResult};
 
 /// Slowest latency the histograms hold exactly: 100 s. Slower operations are recorded as 100 s.
@@ -139,8 +140,8 @@ pub struct PhaseName {
 
 /// Runs `body` as one measured phase on `engine`, whose files are in `dir`.
 ///
-/// The counters are reset first; the disk size and the bytes written are read after `body`
-/// returns, outside the timed loop.
+/// The counters and the peak RSS are reset first; the disk size, the bytes written and the
+/// peak RSS are read after `body` returns, outside the timed loop.
 pub fn phase(
     name: PhaseName,
     engine: &mut dyn Engine,
@@ -149,11 +150,13 @@ pub fn phase(
     body: impl FnOnce(&mut dyn Engine, &mut Recorder) -> Result<()>,
 ) -> Result<PhaseResult> {
     engine.reset_stats();
+    memory::reset_peak();
     let written_before = os_bytes_written();
     let mut rec = Recorder::new(cap)?;
     body(engine, &mut rec).with_context(|| format!("{} {}", name.engine, name.workload))?;
     let seconds = rec.last.duration_since(rec.started).as_secs_f64();
     let written_after = os_bytes_written();
+    let peak_rss_bytes = memory::peak_rss_bytes();
     let stats = engine.stats();
     let ops = rec.ops;
     let os_bytes_written = written_before
@@ -187,6 +190,7 @@ pub fn phase(
                 .collect()
         }),
         disk_bytes: dir_size(dir)?,
+        peak_rss_bytes,
         user_bytes_written: rec.user_bytes,
         os_bytes_written,
         write_amp_os: os_bytes_written.and_then(ratio),

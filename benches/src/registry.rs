@@ -53,6 +53,9 @@ pub fn engines(with_peers: bool) -> Vec<EngineSpec> {
 /// Whether this build has the peer engines in it.
 pub const HAS_PEERS: bool = cfg!(feature = "peers");
 
+/// Whether this build has RocksDB among the peers.
+pub const HAS_ROCKSDB: bool = cfg!(feature = "rocksdb");
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,12 @@ pub struct RunConfig {
     pub ycsb_distribution: Option<String>,
     /// The `--filter` patterns, if any.
     pub filters: Vec<String>,
+    /// The one block-cache budget of the equal-cache run, in bytes, if it ran.
+    #[serde(default)]
+    pub cache_budget_bytes: Option<u64>,
+    /// How each phase's peak RSS was measured (per phase, or since the process started).
+    #[serde(default)]
+    pub peak_rss: Option<String>,
 }
 
 /// One engine and its settings.
@@ -62,6 +68,10 @@ pub struct EngineReport {
     pub kind: String,
     /// `(name, value)` of every setting it ran with.
     pub settings: Vec<(String, String)>,
+    /// `Some(budget)` for a row of the equal-cache run: the engine with its cache set to this
+    /// many bytes, named `<engine>@<budget>`. `None` for an engine at its own defaults.
+    #[serde(default)]
+    pub cache_budget_bytes: Option<u64>,
 }
 
 /// Latency percentiles of one phase, in nanoseconds.
@@ -112,6 +122,11 @@ pub struct PhaseResult {
     pub stats_per_op: Option<BTreeMap<String, f64>>,
     /// Apparent size of every file in the store's directory when the phase ended.
     pub disk_bytes: u64,
+    /// The most memory the engine's process had resident during the phase (`VmHWM`), in bytes;
+    /// how it was reset is [`RunConfig::peak_rss`]. `None` where the kernel does not say, and
+    /// in reports written before it was measured.
+    #[serde(default)]
+    pub peak_rss_bytes: Option<u64>,
     /// Key and value bytes the phase asked to write.
     pub user_bytes_written: u64,
     /// Bytes the whole process passed to `write`-like system calls during the phase

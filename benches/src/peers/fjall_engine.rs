@@ -20,7 +20,8 @@ struct Fjall {
 
 /// Opens fjall in `dir`.
 pub fn open(dir: &Path, settings: &Settings) -> Result<Opened> {
-    let keyspace = Config::new(dir).open()?;
+    let (cache_bytes, cache_shown) = super::cache(settings, "cache_size", FJALL_CACHE_BYTES);
+    let keyspace = Config::new(dir).cache_size(cache_bytes).open()?;
     let partition = keyspace.open_partition("bench", PartitionCreateOptions::default())?;
     let durability = match settings.sync {
         SyncMode::Never => "never (each write handed to the OS: fjall's default)",
@@ -35,15 +36,19 @@ pub fn open(dir: &Path, settings: &Settings) -> Result<Opened> {
         settings: vec![
             ("sync".into(), durability.into()),
             super::memtable_not_applied("16 MiB"),
-            ("block_cache".into(), "32 MiB (default)".into()),
+            cache_shown,
             ("compression".into(), "lz4 (default)".into()),
             (
                 "background".into(),
                 "flush and compaction threads (default)".into(),
             ),
         ],
+        honours_cache_budget: settings.cache_bytes.is_some(),
     })
 }
+
+/// fjall 2's default cache (`Config::default`): blocks and blobs, shared by all partitions.
+const FJALL_CACHE_BYTES: u64 = 32 << 20;
 
 impl Fjall {
     fn persist_if_asked(&self) -> Result<()> {

@@ -1,9 +1,13 @@
-//! Real engines beside our stages (the `peers` feature): fjall, RocksDB, sled and redb.
+//! Real engines beside our stages: fjall, redb and sled (the `peers` feature, pure Rust, built
+//! by every `cargo xtask bench`) and RocksDB (the `rocksdb` feature, the system library, built
+//! when `cargo xtask bench` finds it).
 //!
 //! Each is driven through the same [`Engine`](crate::engine::Engine) trait as our stages, one
 //! operation per call, single-threaded, with the same `--sync` setting translated into the
-//! engine's own words. Everything else stays at the engine's defaults, and every setting that
-//! matters for reading the numbers is reported beside them (the table's "settings" column):
+//! engine's own words. Everything else stays at the engine's defaults — except the cache, which
+//! the equal-cache run sets to one budget for every engine that has one
+//! ([`Settings::cache_bytes`](crate::engine::Settings)) — and every setting that matters for
+//! reading the numbers is reported beside them (the table's "settings" column):
 //!
 //! | engine | `sync=never` | `sync=always` | memory and format defaults |
 //! | --- | --- | --- | --- |
@@ -18,23 +22,26 @@
 //! the others, and the settings column says so.
 //!
 //! RocksDB is not built from source (about 25 minutes on 2 cores): the `rocksdb` crate links
-//! the system library when `ROCKSDB_LIB_DIR` names its directory. On Debian or Ubuntu:
+//! the system library when `ROCKSDB_LIB_DIR` names its directory, and its build reads the C
+//! header with libclang. On Debian or Ubuntu:
 //!
 //! ```text
 //! apt-get install -y librocksdb-dev libclang-dev
-//! ROCKSDB_LIB_DIR=/usr/lib/x86_64-linux-gnu cargo bench -p rkv-benches --features peers
+//! ROCKSDB_LIB_DIR=/usr/lib/x86_64-linux-gnu cargo bench -p rkv-benches --features rocksdb
 //! ```
 //!
-//! `cargo xtask bench --peers` checks for both and sets the variable itself.
+//! `cargo xtask bench` looks for both, sets the variable itself, and says how to install them
+//! when they are missing.
 
 mod fjall_engine;
 mod redb_engine;
+#[cfg(feature = "rocksdb")]
 mod rocksdb_engine;
 mod sled_engine;
 
 use std::ops::Bound;
 
-use crate::engine::{EngineSpec, Kind};
+use crate::engine::{EngineSpec, Kind, Settings, mib};
 
 /// The peer engines, in the order tables show them.
 pub const PEERS: &[EngineSpec] = &[
@@ -43,6 +50,7 @@ pub const PEERS: &[EngineSpec] = &[
         kind: Kind::Peer,
         open: fjall_engine::open,
     },
+    #[cfg(feature = "rocksdb")]
     EngineSpec {
         name: "rocksdb",
         kind: Kind::Peer,
@@ -59,6 +67,21 @@ pub const PEERS: &[EngineSpec] = &[
         open: redb_engine::open,
     },
 ];
+
+/// The cache a peer opens with: the equal budget when the run sets one, else `default` bytes;
+/// and the `(name, value)` the settings column shows for it under the engine's own `name`.
+fn cache(settings: &Settings, name: &str, default: u64) -> (u64, (String, String)) {
+    match settings.cache_bytes {
+        Some(budget) => (
+            budget,
+            (name.to_string(), format!("{} (equal budget)", mib(budget))),
+        ),
+        None => (
+            default,
+            (name.to_string(), format!("{} (default)", mib(default))),
+        ),
+    }
+}
 
 /// `start..end` with either side open, as the engines' range methods take it.
 fn bounds<'a>(

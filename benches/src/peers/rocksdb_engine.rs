@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use rkv_contract::{Stats, SyncMode};
-use rocksdb::{DB, IteratorMode, Options, ReadOptions, WriteOptions};
+use rocksdb::{BlockBasedOptions, Cache, DB, IteratorMode, Options, ReadOptions, WriteOptions};
 
 use crate::engine::{Engine, Opened, Settings};
 
@@ -20,6 +20,12 @@ struct Rocks {
 pub fn open(dir: &Path, settings: &Settings) -> Result<Opened> {
     let mut options = Options::default();
     options.create_if_missing(true);
+    let (cache_bytes, cache_shown) = super::cache(settings, "block_cache", ROCKSDB_CACHE_BYTES);
+    if settings.cache_bytes.is_some() {
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(&Cache::new_lru_cache(usize::try_from(cache_bytes)?)?);
+        options.set_block_based_table_factory(&table);
+    }
     let db = DB::open(&options, dir)?;
     let mut write = WriteOptions::default();
     write.set_sync(settings.sync == SyncMode::Always);
@@ -32,7 +38,7 @@ pub fn open(dir: &Path, settings: &Settings) -> Result<Opened> {
         settings: vec![
             ("sync".into(), durability.into()),
             super::memtable_not_applied("write_buffer_size 64 MiB"),
-            ("block_cache".into(), "8 MiB (default)".into()),
+            cache_shown,
             (
                 "compression".into(),
                 "Snappy (the default, when the library has it)".into(),
@@ -42,8 +48,12 @@ pub fn open(dir: &Path, settings: &Settings) -> Result<Opened> {
                 "the system librocksdb (ROCKSDB_LIB_DIR)".into(),
             ),
         ],
+        honours_cache_budget: settings.cache_bytes.is_some(),
     })
 }
+
+/// RocksDB's default block cache (`BlockBasedTableOptions`): an 8 MiB LRU cache.
+const ROCKSDB_CACHE_BYTES: u64 = 8 << 20;
 
 impl Engine for Rocks {
     fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {

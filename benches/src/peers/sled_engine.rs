@@ -17,7 +17,11 @@ struct Sled {
 
 /// Opens sled in `dir`.
 pub fn open(dir: &Path, settings: &Settings) -> Result<Opened> {
-    let db = sled::Config::new().path(dir).open()?;
+    let (cache_bytes, cache_shown) = super::cache(settings, "cache_capacity", SLED_CACHE_BYTES);
+    let db = sled::Config::new()
+        .path(dir)
+        .cache_capacity(cache_bytes)
+        .open()?;
     let durability = match settings.sync {
         SyncMode::Never => {
             "never, and weaker than the others: writes wait in sled's buffer, written out \
@@ -33,11 +37,15 @@ pub fn open(dir: &Path, settings: &Settings) -> Result<Opened> {
         settings: vec![
             ("sync".into(), durability.into()),
             super::memtable_not_applied("none; a page cache"),
-            ("cache_capacity".into(), "1 GiB (default)".into()),
+            cache_shown,
             ("compression".into(), "none (default)".into()),
         ],
+        honours_cache_budget: settings.cache_bytes.is_some(),
     })
 }
+
+/// sled 0.34's default page cache (`Config::default`).
+const SLED_CACHE_BYTES: u64 = 1 << 30;
 
 impl Sled {
     fn flush_if_asked(&self) -> Result<()> {

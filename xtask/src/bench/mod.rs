@@ -1,25 +1,31 @@
-//! `cargo xtask bench`: run the benchmarks of every stage and write their numbers into the book.
+//! `cargo xtask bench`: run the benchmarks of every stage and of the peer engines, and write a
+//! report — under `target/`, or, with `--book`, into the book.
 //!
 //! 1. Reads the machine (CPU, cores, memory, load), `rustc -V`, the commit and the date, and
-//!    warns when the machine is already busy.
-//! 2. Runs the harness (`cargo run --release -p rkv-benches --bin harness`): the db_bench phases
-//!    and YCSB A–F on every stage, repeated, with its own progress display.
+//!    warns when the machine is already busy. Looks for the system RocksDB library (see
+//!    [`rocksdb`]).
+//! 2. Runs the harness (`cargo run --release -p rkv-benches --features peers --bin harness`):
+//!    the db_bench phases and YCSB A–F on every stage and on fjall, redb and sled (and RocksDB
+//!    when its library is installed), repeated, each engine in a process of its own so that its
+//!    peak memory is its own; then, at one equal cache budget (`--equal-cache`, 8 MiB by
+//!    default), again every engine that has a cache.
 //! 3. Unless `--quick`: runs criterion (`cargo bench -p rkv-benches --bench stages`), which
-//!    adds a confidence interval per workload and stage.
-//! 4. Writes into `book/src/generated/`: `bench-table.md` (included by the benchmarks chapter),
-//!    `bench-stage-<stage>.md` (one per stage, for its chapter), `bench-throughput.svg` and
-//!    `bench-p99.svg`, and `bench.json` with every raw number and the machine.
+//!    adds a confidence interval per workload and engine.
+//! 4. Writes `bench-table.md`, `bench-stage-<stage>.md` (one per stage, for its chapter),
+//!    `bench-throughput.svg`, `bench-p99.svg` and `bench.json` (every raw number and the
+//!    machine). A casual run writes them, with an `index.html` that shows them together, into
+//!    `target/rkv-bench/report/` and leaves the tree as it was; `--book` writes them into
+//!    `book/src/generated/`, where the book's committed pages — the reference run at a million
+//!    keys — live, so that regenerating those is always a choice.
 //!
 //! `--rerender` measures nothing and writes the pages again from the last `bench.json`, for work
 //! on the page's layout.
-//!
-//! `--peers` adds fjall, RocksDB, sled and redb (the `peers` feature of `rkv-benches`); RocksDB
-//! links the system library, which this command looks for first and, when it is missing, says
-//! how to install.
 
 mod chart;
+mod html;
 mod machine;
 mod results;
+mod rocksdb;
 mod table;
 
 use std::fs;
@@ -46,8 +52,10 @@ pub struct Options {
     pub repeats: Option<u32>,
     /// Time limit of one harness phase, in seconds.
     pub phase_seconds: Option<f64>,
-    /// Include the peer engines.
-    pub peers: bool,
+    /// The equal-cache run's budget in MiB; 0 skips it.
+    pub equal_cache_mib: u64,
+    /// Write the book's pages instead of a report under `target/`.
+    pub book: bool,
     /// `WORKLOAD/ENGINE` substrings to keep.
     pub filters: Vec<String>,
     /// Durability for every engine.
@@ -55,6 +63,11 @@ pub struct Options {
     /// Skip criterion even without `--quick`.
     pub no_criterion: bool,
 }
+
+/// The default budget of the equal-cache run, in MiB: RocksDB's default block cache, the
+/// smallest of the defaults (lesson 07: 256 MiB, fjall: 32 MiB, sled and redb: 1 GiB), so that
+/// no engine gets more cache than it would on its own.
+pub const EQUAL_CACHE_MIB: u64 = 8;
 
 /// The numbers a run uses once defaults are filled in.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -103,8 +116,11 @@ fn command_line(o: &Options) -> String {
     if let Some(s) = o.phase_seconds {
         parts.push(format!("--phase-seconds {s}"));
     }
-    if o.peers {
-        parts.push("--peers".into());
+    if o.equal_cache_mib != EQUAL_CACHE_MIB {
+        parts.push(format!("--equal-cache {}", o.equal_cache_mib));
+    }
+    if o.book {
+        parts.push("--book".into());
     }
     if o.sync != "never" {
         parts.push(format!("--sync {}", o.sync));
@@ -150,7 +166,17 @@ fn target_dir(root: &Path) -> Result<PathBuf> {
         .context("cargo metadata has no target_directory")
 }
 
-/// Runs the benchmarks and regenerates the book's benchmark files.
+/// Where a run's pages go: the book's generated pages with `--book`, else the report directory
+/// under the target directory.
+fn pages_dir(root: &Path, book: bool) -> Result<PathBuf> {
+    Ok(if book {
+        root.join("book/src/generated")
+    } else {
+        target_dir(root)?.join("rkv-bench").join("report")
+    })
+}
+
+/// Runs the benchmarks and writes the report (or, with `--book`, the book's pages).
 pub fn run(root: &Path, options: &Options) -> Result<()> {
     let plan = Plan::new(options);
     ensure!(
@@ -159,24 +185,33 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
     );
     let started = Instant::now();
     let started_at = SystemTime::now();
-    let peer_env = if options.peers {
-        peers::check()?
-    } else {
-        Vec::new()
+    let rocksdb = rocksdb::detect();
+    if let Err(why) = &rocksdb {
+        eprintln!("note: {why}.");
+    }
+    let (features, peer_env) = match &rocksdb {
+        Ok(env) => ("rocksdb", env.clone()),
+        Err(_) => ("peers", Vec::new()),
     };
     let mut machine = Machine::read(root);
     if let Some(warning) = machine.busy_warning() {
         eprintln!("warning: {warning}");
     }
     let target = target_dir(root)?;
-    let out_dir = target.join("rkv-bench");
-    let raw_path = out_dir.join("harness.json");
+    let work_dir = target.join("rkv-bench");
+    let raw_path = work_dir.join("harness.json");
     let steps = if plan.criterion { 2 } else { 1 };
 
     eprintln!(
-        "==> [1/{steps}] harness: db_bench phases and YCSB A–F, {} keys, {} ops per phase, {} repeats \
-         (building rkv-benches in release mode first)",
-        plan.keys, plan.ops, plan.repeats
+        "==> [1/{steps}] harness: db_bench phases and YCSB A–F, {} keys, {} ops per phase, {} repeats, \
+         every stage and peer{} (building rkv-benches in release mode first)",
+        plan.keys,
+        plan.ops,
+        plan.repeats,
+        match options.equal_cache_mib {
+            0 => String::new(),
+            mib => format!(", then every engine with a cache at {mib} MiB"),
+        }
     );
     let mut harness = cargo();
     harness.current_dir(root).args([
@@ -185,25 +220,28 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
         "--quiet",
         "-p",
         "rkv-benches",
+        "--features",
+        features,
         "--bin",
         "harness",
     ]);
-    if options.peers {
-        harness.args(["--features", "peers"]);
-    }
     harness
         .arg("--")
+        .arg("--peers")
         .args(["--keys", &plan.keys.to_string()])
         .args(["--ops", &plan.ops.to_string()])
         .args(["--repeats", &plan.repeats.to_string()])
         .args(["--phase-seconds", &plan.phase_seconds.to_string()])
         .args(["--sync", &options.sync])
         .arg("--workdir")
-        .arg(out_dir.join("data"))
+        .arg(work_dir.join("data"))
         .arg("--out")
         .arg(&raw_path);
-    if options.peers {
-        harness.arg("--peers");
+    if options.equal_cache_mib > 0 {
+        harness.args([
+            "--equal-cache",
+            &(options.equal_cache_mib << 20).to_string(),
+        ]);
     }
     for f in &options.filters {
         harness.args(["--filter", f]);
@@ -213,23 +251,26 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
         fs::remove_file(&raw_path).with_context(|| format!("removing {}", raw_path.display()))?;
     }
     run_step(harness, "the harness")?;
-    let _ = fs::remove_dir_all(out_dir.join("data"));
+    let _ = fs::remove_dir_all(work_dir.join("data"));
     eprintln!("    done in {:.0} s", started.elapsed().as_secs_f64());
 
     let criterion = if plan.criterion {
         eprintln!(
-            "==> [2/2] criterion: every workload group, every engine ({} keys)",
+            "==> [2/2] criterion: every workload group, every engine at its defaults ({} keys)",
             plan.keys
         );
         let criterion_started = SystemTime::now();
         let mut bench = cargo();
-        bench
-            .current_dir(root)
-            .args(["bench", "-p", "rkv-benches", "--bench", "stages"])
-            .env("RKV_BENCH_KEYS", plan.keys.to_string());
-        if options.peers {
-            bench.args(["--features", "peers"]);
-        }
+        bench.current_dir(root).args([
+            "bench",
+            "-p",
+            "rkv-benches",
+            "--features",
+            features,
+            "--bench",
+            "stages",
+        ]);
+        bench.env("RKV_BENCH_KEYS", plan.keys.to_string());
         bench.envs(peer_env.iter().map(|(k, v)| (k, v)));
         if !options.filters.is_empty() {
             let pattern: Vec<String> = options.filters.iter().map(|f| regex::escape(f)).collect();
@@ -248,9 +289,10 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
     let (report, raw) = results::read_harness(&raw_path)?;
     let summaries = results::summarize(&report);
     ensure!(!summaries.is_empty(), "the harness measured nothing");
-    let generated = root.join("book/src/generated");
+    let dir = pages_dir(root, options.book)?;
     write_outputs(
-        &generated,
+        &dir,
+        !options.book,
         &command_line(options),
         &machine,
         &plan,
@@ -263,19 +305,35 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
     if let Some(warning) = machine.busy_warning() {
         eprintln!("warning: {warning}");
     }
-    eprintln!(
-        "bench: wrote {} in {:.0} s",
-        generated.strip_prefix(root).unwrap_or(&generated).display(),
-        started.elapsed().as_secs_f64()
-    );
+    if let Err(why) = &rocksdb {
+        eprintln!("note: {why}.");
+    }
+    say_where(root, &dir, options.book, started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Prints where the pages went, as a path from the workspace root where it is under it.
+fn say_where(root: &Path, dir: &Path, book: bool, seconds: f64) {
+    let shown = dir.strip_prefix(root).unwrap_or(dir).display();
+    if book {
+        eprintln!(
+            "bench: wrote the book's benchmark pages in {shown} in {seconds:.0} s \
+             (`cargo xtask book` builds the book with them; `git diff {shown}` shows what changed)"
+        );
+    } else {
+        eprintln!(
+            "bench: wrote the report in {seconds:.0} s: open {shown}/index.html \
+             (bench-table.md, bench.json and the charts are beside it; the book's pages are \
+             unchanged: `--book` writes those)"
+        );
+    }
 }
 
 /// Writes the pages again from the `bench.json` of the last run, measuring nothing: for work on
 /// the page's layout. The numbers, the machine and the date stay those of that run.
-pub fn rerender(root: &Path) -> Result<()> {
-    let generated = root.join("book/src/generated");
-    let path = generated.join("bench.json");
+pub fn rerender(root: &Path, book: bool) -> Result<()> {
+    let dir = pages_dir(root, book)?;
+    let path = dir.join("bench.json");
     let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let saved: SavedRun =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
@@ -290,7 +348,8 @@ pub fn rerender(root: &Path) -> Result<()> {
     );
     let summaries = results::summarize(&report);
     write_outputs(
-        &generated,
+        &dir,
+        !book,
         &saved.command,
         &saved.machine,
         &saved.plan,
@@ -302,7 +361,7 @@ pub fn rerender(root: &Path) -> Result<()> {
     )?;
     eprintln!(
         "bench: rewrote the pages in {} from bench.json",
-        generated.display()
+        dir.strip_prefix(root).unwrap_or(&dir).display()
     );
     Ok(())
 }
@@ -339,10 +398,12 @@ struct BenchJson<'a> {
     harness: serde_json::Value,
 }
 
-/// Writes every generated file into `dir`, replacing the previous run's.
+/// Writes every generated file into `dir`, replacing the previous run's; with `with_html`, also
+/// the `index.html` that shows them together.
 #[allow(clippy::too_many_arguments)]
 fn write_outputs(
     dir: &Path,
+    with_html: bool,
     command: &str,
     machine: &Machine,
     plan: &Plan,
@@ -372,16 +433,29 @@ fn write_outputs(
         let path = dir.join(name);
         fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
     };
-    write("bench-table.md", &inputs.bench_table())?;
-    for engine in report.engines.iter().filter(|e| e.kind == "stage") {
+    let bench_table = inputs.bench_table();
+    write("bench-table.md", &bench_table)?;
+    if with_html {
+        let intro = format!(
+            "Made by `{command}`. How the numbers are made, and what each column means, is in              the book's *Benchmarks* chapter (`book/src/benchmarks.md`). The charts show every              engine at its own defaults; the tables also show the equal-cache rows              (`<engine>@<budget>`)."
+        );
+        write("index.html", &html::page(&intro, &bench_table))?;
+    }
+    for engine in report
+        .engines
+        .iter()
+        .filter(|e| e.kind == "stage" && e.cache_budget_bytes.is_none())
+    {
         write(
             &format!("bench-stage-{}.md", engine.name),
             &inputs.stage_table(&engine.name),
         )?;
     }
+    // The charts show every engine at its own defaults; the equal-cache rows are in the tables.
     let engines: Vec<(String, bool)> = report
         .engines
         .iter()
+        .filter(|e| e.cache_budget_bytes.is_none())
         .map(|e| (e.name.clone(), e.kind == "peer"))
         .collect();
     let mut workloads: Vec<String> = Vec::new();
@@ -423,78 +497,6 @@ fn write_outputs(
     Ok(())
 }
 
-/// The peer engines' build prerequisites.
-mod peers {
-    use std::path::{Path, PathBuf};
-
-    use anyhow::{Result, bail};
-
-    /// What to install on Debian or Ubuntu.
-    const INSTALL: &str = "apt-get install -y librocksdb-dev libclang-dev";
-
-    /// Checks that the system RocksDB library (and libclang, which the `rocksdb` crate's build
-    /// uses to read RocksDB's C header) are installed; returns the environment the build needs.
-    pub fn check() -> Result<Vec<(String, String)>> {
-        let lib_dir = match std::env::var_os("ROCKSDB_LIB_DIR") {
-            Some(dir) => PathBuf::from(dir),
-            None => PathBuf::from(format!("/usr/lib/{}-linux-gnu", std::env::consts::ARCH)),
-        };
-        let has = |dir: &Path, name: &str| dir.join(name).exists();
-        if !has(&lib_dir, "librocksdb.so") && !has(&lib_dir, "librocksdb.a") {
-            bail!(
-                "--peers needs the system RocksDB library (the `rocksdb` crate links it instead of \
-                 building RocksDB from source, which takes about 25 minutes on 2 cores), and \
-                 {} has no librocksdb.so. Install it with `{INSTALL}`, or set ROCKSDB_LIB_DIR to \
-                 the directory that holds librocksdb.so",
-                lib_dir.display()
-            );
-        }
-        if !has_libclang() {
-            bail!(
-                "--peers needs libclang to build the `rocksdb` crate's bindings, and none was \
-                 found. Install it with `{INSTALL}`, or set LIBCLANG_PATH"
-            );
-        }
-        Ok(vec![(
-            "ROCKSDB_LIB_DIR".to_string(),
-            lib_dir.display().to_string(),
-        )])
-    }
-
-    /// Whether a libclang shared library can be found where bindgen looks.
-    fn has_libclang() -> bool {
-        if std::env::var_os("LIBCLANG_PATH").is_some() {
-            return true;
-        }
-        let mut dirs: Vec<PathBuf> = vec![PathBuf::from(format!(
-            "/usr/lib/{}-linux-gnu",
-            std::env::consts::ARCH
-        ))];
-        if let Ok(entries) = std::fs::read_dir("/usr/lib") {
-            dirs.extend(
-                entries
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("llvm-"))
-                    })
-                    .map(|p| p.join("lib")),
-            );
-        }
-        dirs.iter().any(|dir| {
-            std::fs::read_dir(dir).is_ok_and(|entries| {
-                entries.flatten().any(|e| {
-                    e.file_name()
-                        .to_str()
-                        .is_some_and(|n| n.starts_with("libclang") && n.contains(".so"))
-                })
-            })
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,7 +508,8 @@ mod tests {
             ops: None,
             repeats: None,
             phase_seconds: None,
-            peers: false,
+            equal_cache_mib: EQUAL_CACHE_MIB,
+            book: false,
             filters: vec![],
             sync: "never".into(),
             no_criterion: false,
@@ -532,6 +535,12 @@ mod tests {
         assert_eq!(
             command_line(&o),
             "cargo xtask bench --quick --keys 2000 --filter ycsb"
+        );
+        o.book = true;
+        o.equal_cache_mib = 32;
+        assert_eq!(
+            command_line(&o),
+            "cargo xtask bench --quick --keys 2000 --equal-cache 32 --book --filter ycsb"
         );
     }
 }

@@ -71,9 +71,32 @@ const COUNTERS: &[(&str, &str)] = &[
 ];
 
 impl Inputs<'_> {
-    /// Engines in registry order.
+    /// Engines in registry order, the equal-cache rows last.
     fn engines(&self) -> &[EngineReport] {
         &self.report.engines
+    }
+
+    /// The stages at their own settings, in lesson order: the chain "vs previous" follows.
+    fn stages(&self) -> Vec<&str> {
+        self.engines()
+            .iter()
+            .filter(|e| e.kind == "stage" && e.cache_budget_bytes.is_none())
+            .map(|e| e.name.as_str())
+            .collect()
+    }
+
+    /// The engines at their own defaults (no equal-cache rows).
+    fn at_defaults(&self) -> impl Iterator<Item = &EngineReport> {
+        self.engines()
+            .iter()
+            .filter(|e| e.cache_budget_bytes.is_none())
+    }
+
+    /// The equal-cache rows.
+    fn at_budget(&self) -> impl Iterator<Item = &EngineReport> {
+        self.engines()
+            .iter()
+            .filter(|e| e.cache_budget_bytes.is_some())
     }
 
     /// Workloads in the order they ran.
@@ -96,20 +119,12 @@ impl Inputs<'_> {
 
     /// The first stage: the baseline of every speed-up.
     fn baseline(&self) -> Option<&str> {
-        self.engines()
-            .iter()
-            .find(|e| e.kind == "stage")
-            .map(|e| e.name.as_str())
+        self.stages().first().copied()
     }
 
     /// The stage listed before `engine`, if `engine` is a stage.
     fn previous_stage(&self, engine: &str) -> Option<&str> {
-        let stages: Vec<&str> = self
-            .engines()
-            .iter()
-            .filter(|e| e.kind == "stage")
-            .map(|e| e.name.as_str())
-            .collect();
+        let stages = self.stages();
         let at = stages.iter().position(|s| *s == engine)?;
         at.checked_sub(1).map(|i| stages[i])
     }
@@ -173,6 +188,40 @@ impl Inputs<'_> {
             c.repeats,
             c.phase_seconds,
         );
+        let suffix = self
+            .at_budget()
+            .find_map(|e| e.name.split_once('@'))
+            .map(|(_, suffix)| suffix);
+        let budget = match (c.cache_budget_bytes, suffix) {
+            (Some(b), Some(suffix)) => format!(
+                "the rows named `<engine>@{suffix}` are the same engines with every cache set to \
+                 {} (the settings table says which setting that is for each)",
+                budget_bytes(b)
+            ),
+            _ => "there was no equal-cache run".to_string(),
+        };
+        let memory = c.peak_rss.as_deref().map_or_else(
+            || "this run did not measure peak RSS".to_string(),
+            |how| {
+                format!(
+                    "*peak RSS* is the most memory the engine's process had resident during a \
+                     phase ({how}); every engine runs in a process of its own"
+                )
+            },
+        );
+        let _ = writeln!(
+            out,
+            "**Memory:** {memory}. **Caches:** every engine first runs with its own default \
+             cache; {budget}.\n"
+        );
+        let has_peers = self.engines().iter().any(|e| e.kind == "peer");
+        if has_peers && !self.engines().iter().any(|e| e.name == "rocksdb") {
+            let _ = writeln!(
+                out,
+                "> **Note:** RocksDB is not in this run: its system library was not installed. \
+                 `apt-get install -y librocksdb-dev libclang-dev` adds it to the next run.\n"
+            );
+        }
         if let Some(warning) = m.busy_warning() {
             let _ = writeln!(out, "> **Warning:** {warning}\n");
         }
@@ -199,24 +248,52 @@ impl Inputs<'_> {
         out.push('\n');
     }
 
-    /// Median throughput of every engine on every workload.
+    /// Median throughput of every engine at its defaults on every workload, then of the
+    /// equal-cache rows beside the same engines at their defaults.
     fn overview(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "#### Throughput at a glance\n\nOperations per second, median of {} repeats \
-             (higher is better).\n",
+             (higher is better), every engine with its own default cache.\n",
             self.report.config.repeats
         );
+        let defaults: Vec<&EngineReport> = self.at_defaults().collect();
+        self.throughput_table(out, &defaults);
+        let budgeted: Vec<&EngineReport> = self.at_budget().collect();
+        let Some(budget) = budgeted.first().and_then(|e| e.cache_budget_bytes) else {
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "#### Throughput at one cache budget\n\nThe same, with every engine that has a \
+             cache given {} of it, beside the same engine at its default (lessons 01–06 have \
+             no cache and run once). Where an engine leads only at the defaults, its lead is \
+             its cache.\n",
+            budget_bytes(budget)
+        );
+        let mut pairs: Vec<&EngineReport> = Vec::new();
+        for e in &budgeted {
+            let base = e.name.split('@').next().unwrap_or(&e.name);
+            if let Some(default) = defaults.iter().find(|d| d.name == base) {
+                pairs.push(default);
+            }
+            pairs.push(e);
+        }
+        self.throughput_table(out, &pairs);
+    }
+
+    /// Workload rows × `engines` columns of median ops/s.
+    fn throughput_table(&self, out: &mut String, engines: &[&EngineReport]) {
         out.push_str("| workload |");
-        for e in self.engines() {
+        for e in engines {
             let _ = write!(out, " {} |", e.name);
         }
         out.push_str("\n| --- |");
-        out.push_str(&" ---: |".repeat(self.engines().len()));
+        out.push_str(&" ---: |".repeat(engines.len()));
         out.push('\n');
         for w in self.workloads() {
             let _ = write!(out, "| [{w}](#{w}) |");
-            for e in self.engines() {
+            for e in engines {
                 let cell = self.find(&e.name, w).map_or_else(
                     || "—".to_string(),
                     |s| format!("{}{}", rate(s.median_ops_per_sec), dagger(s.capped)),
@@ -224,6 +301,41 @@ impl Inputs<'_> {
                 let _ = write!(out, " {cell} |");
             }
             out.push('\n');
+        }
+        out.push('\n');
+    }
+
+    /// Each engine's largest peak RSS over the phases (of their median repeats), and where.
+    fn memory(&self, out: &mut String) {
+        let peaks: Vec<(&EngineReport, u64, &str)> = self
+            .engines()
+            .iter()
+            .filter_map(|e| {
+                self.summaries
+                    .iter()
+                    .filter(|s| s.engine == e.name)
+                    .filter_map(|s| s.median.peak_rss_bytes.map(|p| (p, s.workload.as_str())))
+                    .max_by_key(|(p, _)| *p)
+                    .map(|(p, w)| (e, p, w))
+            })
+            .collect();
+        if peaks.is_empty() {
+            return;
+        }
+        out.push_str(
+            "#### Memory at a glance\n\nThe largest peak RSS of each engine's process over \
+             the phases (the repeat with the median throughput of each), and the phase it \
+             happened in; every workload's table has the peak of each phase.\n\n\
+             | engine | cache | largest peak RSS | during |\n| --- | --- | ---: | --- |\n",
+        );
+        for (e, peak, workload) in peaks {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | [{workload}](#{workload}) |",
+                e.name,
+                cache_setting(e),
+                bytes(peak as f64)
+            );
         }
         out.push('\n');
     }
@@ -241,8 +353,8 @@ impl Inputs<'_> {
             for (_, heading) in COUNTERS {
                 let _ = write!(out, " {heading} |");
             }
-            out.push_str(" disk | write amp |\n| --- |");
-            out.push_str(&" ---: |".repeat(9 + COUNTERS.len()));
+            out.push_str(" disk | write amp | peak RSS |\n| --- |");
+            out.push_str(&" ---: |".repeat(10 + COUNTERS.len()));
             out.push('\n');
             for e in self.engines() {
                 let Some(s) = self.find(&e.name, w) else {
@@ -287,7 +399,10 @@ impl Inputs<'_> {
                 let amp = m
                     .write_amp_os
                     .map_or_else(|| "—".to_string(), |a| format!("{a:.2}"));
-                let _ = writeln!(out, " {} | {amp} |", bytes(m.disk_bytes as f64));
+                let rss = m
+                    .peak_rss_bytes
+                    .map_or_else(|| "—".to_string(), |b| bytes(b as f64));
+                let _ = writeln!(out, " {} | {amp} | {rss} |", bytes(m.disk_bytes as f64));
             }
             out.push('\n');
         }
@@ -300,7 +415,10 @@ impl Inputs<'_> {
              faster); the counters are the stage's `Stats` divided by the operations (peers \
              have none: —); *disk* is the size of the store's files when the phase ended; \
              *write amp* is the bytes the process passed to `write` (the kernel's count, the \
-             same ruler for every engine) over the key and value bytes the phase wrote.\n"
+             same ruler for every engine) over the key and value bytes the phase wrote; *peak \
+             RSS* is the most memory the engine's process had resident during the phase, the \
+             harness's own few MiB included. Rows named `<engine>@<budget>` ran with every \
+             cache set to that budget.\n"
         );
     }
 
@@ -372,6 +490,7 @@ impl Inputs<'_> {
         self.header(&mut out);
         self.settings(&mut out);
         self.overview(&mut out);
+        self.memory(&mut out);
         self.workload_tables(&mut out);
         self.criterion(&mut out);
         out
@@ -454,6 +573,25 @@ impl Inputs<'_> {
             }
         }
         out
+    }
+}
+
+/// The cache setting an engine ran with, from its settings: the value of the first setting
+/// whose name says cache, or `none` for an engine without one.
+fn cache_setting(engine: &EngineReport) -> String {
+    engine
+        .settings
+        .iter()
+        .find(|(name, _)| name.contains("cache"))
+        .map_or_else(|| "none".to_string(), |(_, value)| value.clone())
+}
+
+/// A cache budget: whole MiB as such (`8 MiB`), anything else as [`bytes`] shows it.
+fn budget_bytes(b: u64) -> String {
+    if b >= 1 << 20 && b.is_multiple_of(1 << 20) {
+        format!("{} MiB", b >> 20)
+    } else {
+        bytes(b as f64)
     }
 }
 
@@ -569,6 +707,82 @@ pub fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::results::summarize;
+
+    /// One phase's result, as the harness writes it.
+    fn phase(engine: &str, workload: &str, ops_per_sec: f64, peak: u64) -> serde_json::Value {
+        serde_json::json!({
+            "engine": engine, "workload": workload, "suite": "db_bench", "repeat": 1,
+            "planned_ops": 10, "ops": 10, "capped": false, "seconds": 10.0 / ops_per_sec,
+            "ops_per_sec": ops_per_sec,
+            "latency_ns": {"count": 10, "min": 1, "mean": 1.0, "p50": 1, "p99": 1, "p999": 1, "max": 1},
+            "latency_by_kind_ns": {}, "stats_per_op": null, "disk_bytes": 4096,
+            "peak_rss_bytes": peak, "user_bytes_written": 0, "os_bytes_written": null,
+            "write_amp_os": null, "write_amp_stats": null
+        })
+    }
+
+    #[test]
+    fn the_page_shows_peak_rss_and_the_equal_cache_run_and_says_when_rocksdb_is_missing() {
+        let engine = |name: &str, kind: &str, cache: &str, budget: Option<u64>| {
+            serde_json::json!({"name": name, "kind": kind,
+                "settings": [["cache_size", cache]], "cache_budget_bytes": budget})
+        };
+        let report: HarnessReport = serde_json::from_value(serde_json::json!({
+            "format": 1,
+            "config": {"keys": 10, "ops": 10, "key_bytes": 16, "value_bytes": 100,
+                "scan_length": 100, "repeats": 1, "phase_seconds": 1.0, "sync": "never",
+                "memtable_bytes": 65536, "ycsb_distribution": null, "filters": [],
+                "cache_budget_bytes": 8 << 20, "peak_rss": "per phase"},
+            "engines": [
+                engine("01-basic-store", "stage", "none", None),
+                engine("07-engine", "stage", "256 MiB (default)", None),
+                engine("fjall", "peer", "32 MiB (default)", None),
+                engine("07-engine@8MiB", "stage", "8 MiB", Some(8 << 20)),
+                engine("fjall@8MiB", "peer", "8 MiB (equal budget)", Some(8 << 20)),
+            ],
+            "results": [
+                phase("01-basic-store", "readrandom", 1000.0, 5 << 20),
+                phase("07-engine", "readrandom", 4000.0, 300 << 20),
+                phase("fjall", "readrandom", 3000.0, 40 << 20),
+                phase("07-engine@8MiB", "readrandom", 2000.0, 12 << 20),
+                phase("fjall@8MiB", "readrandom", 2500.0, 11 << 20),
+            ],
+        }))
+        .expect("a valid report");
+        let summaries = summarize(&report);
+        let machine: Machine = serde_json::from_value(serde_json::json!({
+            "cpu": "test", "cores": 2, "memory_bytes": null, "os": "test",
+            "load_before": null, "load_after": null, "rustc": "rustc", "commit": "abc",
+            "date": "today"
+        }))
+        .expect("a valid machine");
+        let inputs = Inputs {
+            command: "cargo xtask bench",
+            machine: &machine,
+            report: &report,
+            summaries: &summaries,
+            criterion: None,
+        };
+        let page = inputs.bench_table();
+        assert!(
+            page.contains("#### Throughput at one cache budget"),
+            "{page}"
+        );
+        assert!(
+            page.contains("| workload | 07-engine | 07-engine@8MiB | fjall | fjall@8MiB |"),
+            "{page}"
+        );
+        assert!(
+            page.contains("| 07-engine | 256 MiB (default) | 300 MiB |"),
+            "{page}"
+        );
+        assert!(page.contains(" peak RSS |"), "{page}");
+        assert!(page.contains("RocksDB is not in this run"), "{page}");
+        // The equal-cache rows are not links in the lesson chain.
+        assert_eq!(inputs.previous_stage("07-engine"), Some("01-basic-store"));
+        assert_eq!(inputs.previous_stage("07-engine@8MiB"), None);
+    }
 
     #[test]
     fn numbers_read_well() {
