@@ -64,23 +64,12 @@ impl Table for ScanTable {
         _options: &NoOptions,
     ) -> Result<TableSummary> {
         let mut out = BufWriter::new(file);
-        let mut summary = TableSummary::default();
-        let mut record = Vec::new();
-        out.write_all(&MAGIC).at(path)?;
-        out.write_all(&VERSION.to_le_bytes()).at(path)?;
-        let mut written = HEADER_LEN;
-        for entry in entries {
-            let (key, value) = entry?;
-            record.clear();
-            encode_record(&key, &value, &mut record);
-            out.write_all(&record).at(path)?;
-            written += record.len() as u64;
-            summary.add(&key, &value);
-        }
+        let (mut summary, records_end) =
+            write_records(&mut out, path, &MAGIC, VERSION, entries, |_offset| {})?;
         out.write_all(&summary.entries.to_le_bytes()).at(path)?;
         out.write_all(&FOOTER_MAGIC).at(path)?;
         out.flush().at(path)?;
-        summary.file_bytes = written + FOOTER_LEN;
+        summary.file_bytes = records_end + FOOTER_LEN;
         Ok(summary)
     }
     // ANCHOR_END: write
@@ -186,6 +175,38 @@ impl Table for ScanTable {
         &self.summary
     }
 }
+
+// ANCHOR: write_records
+/// Writes a table's header (`magic`, then `version`) and its records, one per entry, each
+/// encoded with lesson 01's [`encode_record`]; calls `placed` with every record's offset before
+/// writing it. Returns what was written and where the records end — the footer goes there.
+///
+/// Lesson 03's indexed table writes the same header and records and remembers the offsets.
+pub fn write_records(
+    out: &mut impl Write,
+    path: &Path,
+    magic: &[u8; 8],
+    version: u32,
+    entries: &mut dyn Iterator<Item = Result<TableEntry>>,
+    mut placed: impl FnMut(u64),
+) -> Result<(TableSummary, u64)> {
+    let mut summary = TableSummary::default();
+    let mut record = Vec::new();
+    out.write_all(magic).at(path)?;
+    out.write_all(&version.to_le_bytes()).at(path)?;
+    let mut written = HEADER_LEN;
+    for entry in entries {
+        let (key, value) = entry?;
+        placed(written);
+        record.clear();
+        encode_record(&key, &value, &mut record);
+        out.write_all(&record).at(path)?;
+        written += record.len() as u64;
+        summary.add(&key, &value);
+    }
+    Ok((summary, written))
+}
+// ANCHOR_END: write_records
 
 impl ScanTable {
     /// A cursor over every record, from the first.

@@ -13,16 +13,15 @@
 use rkv_02_sstables::TableEntry;
 use rkv_contract::{Error, Result, Stats};
 
-use crate::indexed_table::IndexedTable;
-use crate::search::decode_entry;
+use crate::records::{RecordFile, decode_entry};
 
 /// How many bytes of whole records one read of a cursor aims for.
 pub const CHUNK_BYTES: u64 = 64 * 1024;
 
 /// Iterator over records `next..last` of a table, in key order.
 pub struct Cursor<'a> {
-    /// The table read.
-    table: &'a IndexedTable,
+    /// The table's records.
+    table: &'a RecordFile,
     /// Index of the next record to yield.
     next: usize,
     /// Index one past the last record to yield.
@@ -41,7 +40,7 @@ pub struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     /// A cursor over records `first..last` of `table` (`first <= last <= table.len()`).
-    pub fn new(table: &'a IndexedTable, first: usize, last: usize) -> Self {
+    pub fn new(table: &'a RecordFile, first: usize, last: usize) -> Self {
         Cursor {
             table,
             next: first,
@@ -71,7 +70,7 @@ impl<'a> Cursor<'a> {
         }
         // Bounded: at most CHUNK_BYTES, or one record, which open bounded by the contract.
         self.chunk.resize(bytes as usize, 0);
-        // Scans have no stats to count in (see `IndexedTable::range`).
+        // Scans have no stats to count in (see `IndexedTable::range`, which makes cursors).
         self.table
             .read_at(start, &mut self.chunk, &mut Stats::default())?;
         self.chunk_first = self.next;

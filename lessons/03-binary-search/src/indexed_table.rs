@@ -55,15 +55,17 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rkv_01_basic_store::Value;
-use rkv_01_basic_store::wal::{RECORD_HEADER_LEN, encode_record};
+use rkv_01_basic_store::wal::RECORD_HEADER_LEN;
+use rkv_02_sstables::scan_table::write_records;
 use rkv_02_sstables::{NoOptions, Table, TableEntry, TableIter, TableSummary};
 use rkv_contract::{Error, IoContext, MAX_KEY_BYTES, MAX_VALUE_BYTES, Result, Stats};
 
 use crate::cursor::Cursor;
-use crate::search::Position;
+use crate::records::RecordFile;
+use crate::search::{Position, binary_search};
 
 // ANCHOR: constants
 /// First eight bytes of a lesson-03 table.
@@ -86,15 +88,8 @@ pub const MAX_RECORD_BYTES: u64 = (RECORD_HEADER_LEN + MAX_KEY_BYTES + MAX_VALUE
 /// An open lesson-03 table: the file, and the offset of every record in it.
 #[derive(Debug)]
 pub struct IndexedTable {
-    /// Held open for the table's life; read only with positioned reads (`pread`), so readers
-    /// never share a file cursor.
-    pub(crate) file: File,
-    /// The file, for error messages.
-    pub(crate) path: PathBuf,
-    /// Offset of every record, in key order; checked at open (see the module docs).
-    pub(crate) offsets: Vec<u64>,
-    /// Where the records end and the offsets array begins.
-    pub(crate) records_end: u64,
+    /// The open file and the offsets array, checked at open (see the module docs).
+    records: RecordFile,
     /// Entries and key range.
     summary: TableSummary,
 }
@@ -111,23 +106,13 @@ impl Table for IndexedTable {
         _options: &NoOptions,
     ) -> Result<TableSummary> {
         let mut out = BufWriter::new(file);
-        let mut summary = TableSummary::default();
+        // Lesson 02's header and records, remembering where each record starts...
         let mut offsets = Vec::new();
-        let mut record = Vec::new();
-        out.write_all(&MAGIC).at(path)?;
-        out.write_all(&VERSION.to_le_bytes()).at(path)?;
-        let mut written = HEADER_LEN;
-        for entry in entries {
-            let (key, value) = entry?;
-            offsets.push(written);
-            record.clear();
-            encode_record(&key, &value, &mut record);
-            out.write_all(&record).at(path)?;
-            written += record.len() as u64;
-            summary.add(&key, &value);
-        }
-        // The index: where every record starts, then the footer that finds the index.
-        let index_start = written;
+        let (mut summary, index_start) =
+            write_records(&mut out, path, &MAGIC, VERSION, entries, |offset| {
+                offsets.push(offset)
+            })?;
+        // ...then the index: where every record starts, and the footer that finds the index.
         for offset in &offsets {
             out.write_all(&offset.to_le_bytes()).at(path)?;
         }
@@ -149,10 +134,12 @@ impl Table for IndexedTable {
         let records_end = index_start;
         let offsets = read_offsets(&file, path, entries, index_start)?;
         let mut table = IndexedTable {
-            file,
-            path: path.to_path_buf(),
-            offsets,
-            records_end,
+            records: RecordFile {
+                file,
+                path: path.to_path_buf(),
+                offsets,
+                records_end,
+            },
             summary: TableSummary {
                 entries,
                 file_bytes: len,
@@ -164,8 +151,8 @@ impl Table for IndexedTable {
         if entries > 0 {
             // Opening is not a lookup: this work is not counted in the store's stats.
             let mut uncounted = Stats::default();
-            table.summary.smallest = table.read_key(0, &mut uncounted)?;
-            table.summary.largest = table.read_key(table.offsets.len() - 1, &mut uncounted)?;
+            table.summary.smallest = table.records.read_key(0, &mut uncounted)?;
+            table.summary.largest = table.records.read_key(table.len() - 1, &mut uncounted)?;
         }
         Ok(table)
     }
@@ -175,7 +162,7 @@ impl Table for IndexedTable {
     fn get(&self, key: &[u8], stats: &mut Stats) -> Result<Option<Value>> {
         match self.search(key, stats)? {
             Position::Hit(index) => {
-                let (_, value) = self.read_entry(index, stats)?;
+                let (_, value) = self.records.read_entry(index, stats)?;
                 Ok(Some(value))
             }
             Position::Miss(_) => Ok(None),
@@ -195,9 +182,9 @@ impl Table for IndexedTable {
         };
         let last = match end {
             Some(end) => self.search(end, &mut uncounted)?.index(),
-            None => self.offsets.len(),
+            None => self.len(),
         };
-        Ok(Box::new(Cursor::new(self, first, last.max(first))))
+        Ok(Box::new(Cursor::new(&self.records, first, last.max(first))))
     }
     // ANCHOR_END: range
 
@@ -209,33 +196,23 @@ impl Table for IndexedTable {
 impl IndexedTable {
     /// Number of entries, tombstones included.
     pub fn len(&self) -> usize {
-        self.offsets.len()
+        self.records.len()
     }
 
     /// True for a table without entries.
     pub fn is_empty(&self) -> bool {
-        self.offsets.is_empty()
+        self.records.is_empty()
     }
 
-    /// The bytes of the file that record `index` occupies: from its offset to the next record's
-    /// (or to the offsets array, for the last record). Open checked it is a sane size.
-    pub(crate) fn span(&self, index: usize) -> (u64, u64) {
-        let start = self.offsets[index];
-        let end = self
-            .offsets
-            .get(index + 1)
-            .copied()
-            .unwrap_or(self.records_end);
-        (start, end - start)
+    // ANCHOR: search
+    /// Finds `key` with a binary search over the records: at most `⌊log₂ n⌋ + 1` key
+    /// comparisons, each reading one key and no value.
+    pub fn search(&self, key: &[u8], stats: &mut Stats) -> Result<Position> {
+        binary_search(self.len(), stats, |i, stats| {
+            Ok(self.records.read_key(i, stats)?.as_slice().cmp(key))
+        })
     }
-
-    /// Reads exactly `buf.len()` bytes at `offset`, counting one block read.
-    pub(crate) fn read_at(&self, offset: u64, buf: &mut [u8], stats: &mut Stats) -> Result<()> {
-        self.file.read_exact_at(buf, offset).at(&self.path)?;
-        stats.blocks_read += 1;
-        stats.bytes_read += buf.len() as u64;
-        Ok(())
-    }
+    // ANCHOR_END: search
 }
 
 /// Refuses a file that is not a lesson-03 table.

@@ -26,7 +26,10 @@
 //!
 //! - [`indexed_table`] — [`IndexedTable`]: the file layout (byte by byte in its docs), writing
 //!   it, and opening it, which checks the offsets array before trusting it;
-//! - [`search`] — the binary search and the two kinds of read it makes (a key; one whole record);
+//! - [`search`] — the binary search itself, over any sorted sequence that can be probed by
+//!   position (lesson 05 reuses it for its blocks);
+//! - [`records`] — record `i` of the file through the offsets array, and the two kinds of read
+//!   the search makes (a key; one whole record);
 //! - [`cursor`] — reading a run of records in order, for scans and compaction;
 //! - this file — [`Store`], which is lesson 02's [`LsmStore`] over [`IndexedTable`].
 //!
@@ -47,10 +50,11 @@
 
 pub mod cursor;
 pub mod indexed_table;
+pub mod records;
 pub mod search;
 
 pub use indexed_table::IndexedTable;
-pub use search::Position;
+pub use search::{Position, binary_search};
 
 use rkv_02_sstables::{LsmOptions, LsmStore, NewestFirst, NoOptions};
 
