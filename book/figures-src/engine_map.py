@@ -71,7 +71,7 @@ LESSON_07_PARTS = {
     "reads": ("Lesson 07 · bloom filters and the block cache", {"bloom", "cache"}),
 }
 
-WIDTH, HEIGHT = 800, 352
+WIDTH, HEIGHT = 800, 376
 
 
 def state_of(part, lesson, here):
@@ -116,22 +116,29 @@ def draw_part(canvas, part, state):
         canvas.text(part.x + part.w - 6, part.y + 20, tag, 10, ink, anchor="end")
 
 
-def legend(canvas):
-    x = 440
-    for label, fill, stroke, dash in (
-        ("this chapter", svg.HERE_FILL, svg.HERE_STROKE, None),
-        ("built earlier", svg.BUILT_FILL, svg.INK, None),
-        ("a later lesson", svg.LATER_FILL, svg.FAINT, "4 3"),
-    ):
-        canvas.rect(x, 14, 16, 14, fill, stroke, 1.2, dash, radius=2)
-        canvas.text(x + 22, 26, label, 11, svg.MUTED)
+def legend(canvas, lesson, part_of_07):
+    """The key. A lesson-07 map has nothing later to show, but retired parts."""
+    here = ("this part" if part_of_07 else "this chapter", svg.HERE_FILL, svg.HERE_STROKE, None)
+    rest = ("the rest of the engine" if part_of_07 else "built earlier", svg.BUILT_FILL, svg.INK,
+            None)
+    if lesson >= 7:
+        other = ("retired", svg.BUILT_FILL, svg.MUTED, "2 3")
+    else:
+        other = ("a later lesson", svg.LATER_FILL, svg.FAINT, "4 3")
+    entries = (here, rest, other)
+    x = 16
+    for label, fill, stroke, dash in entries:
+        canvas.rect(x, HEIGHT - 22, 16, 14, fill, stroke, 1.2, dash, radius=2)
+        canvas.text(x + 22, HEIGHT - 10, label, 11, svg.MUTED)
         x += 22 + svg.text_width(label, 11) + 14
+    canvas.text(WIDTH - 16, HEIGHT - 10, "the number on a box: the lesson that builds it", 11,
+                svg.MUTED, anchor="end")
 
 
-def engine_map(title, lesson, here):
+def engine_map(title, lesson, here, part_of_07=False):
     canvas = svg.Canvas(WIDTH, HEIGHT, f"Where this chapter is in the engine: {title}")
     canvas.text(16, 27, title, 15, svg.INK, bold=True)
-    legend(canvas)
+    legend(canvas, lesson, part_of_07)
     canvas.rect(16, 92, 376, 252, "none", svg.FRAME, 1, radius=6)
     canvas.rect(408, 92, 376, 252, "none", svg.FRAME, 1, radius=6)
     canvas.text(28, 111, "in memory", 11, svg.MUTED, italic=True)
@@ -150,5 +157,5 @@ def figures():
             here = {"contract"}
         out[f"map-lesson-{lesson:02d}.svg"] = engine_map(title, lesson, here)
     for name, (title, here) in LESSON_07_PARTS.items():
-        out[f"map-lesson-07-{name}.svg"] = engine_map(title, 7, here)
+        out[f"map-lesson-07-{name}.svg"] = engine_map(title, 7, here, part_of_07=True)
     return out

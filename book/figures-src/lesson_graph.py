@@ -5,7 +5,14 @@ also reaches past lesson 06 to the lessons where its parts were first written. T
 is that, drawn by hand from the crates' `Cargo.toml` and `use` lines: `cargo metadata` (or
 `cargo tree -p rkv-07-engine --depth 1`) shows the edges, the labels say what crosses them.
 Keep it true when a crate's dependencies change.
+
+`make_figures.py --check-graph` compares the edges with `cargo metadata`: every edge drawn must
+be a real dependency, and every real dependency between lessons must be drawn or named in the
+note under the figure (`NOTED`).
 """
+
+import json
+import subprocess
 
 import svg
 
@@ -32,6 +39,13 @@ CHAIN = {
 
 # Lesson 07's imports that skip the chain: (from lesson, label), outermost lane first.
 DIRECT_FROM_07 = ((1, "Value, DataDir"), (2, "the Table trait"), (5, "blocks, codecs"))
+
+# Direct dependencies of lessons 03-06 on lessons further back than the one before, which the
+# note under the figure names instead of drawing: (from lesson, to lesson).
+NOTED = {(3, 1), (4, 1), (5, 1), (6, 1),  # lesson 01's Value (and lesson 03: its record codec)
+         (4, 2), (5, 2), (6, 2),  # lesson 02's LsmStore and Table trait
+         (5, 3),  # lesson 03's binary search, in lesson 05's block index
+         (6, 4)}  # lesson 04's parallel lookup, in lesson 06's store
 
 BOX_X, BOX_W, BOX_H, TOP, PITCH = 280, 250, 40, 64, 64
 WIDTH = 800
@@ -89,11 +103,39 @@ def figures():
         c.text(x + 12, base + 36, crate, 11, svg.MUTED, mono=True)
     foot = base + 76
     for i, line in enumerate((
-        "Lessons 03–06 also name earlier lessons' types directly (lesson 01's Value, lesson 02's "
-        "LsmStore, lesson 03's",
-        "binary search in lesson 05's index): every store from 02 to 06 is lesson 02's LsmStore "
-        "with that lesson's",
-        "table format, lookup or log plugged in.",
+        "Lessons 03–06 also name types of lessons further back: lesson 01's Value, lesson 02's "
+        "LsmStore, lesson 03's binary",
+        "search in lesson 05's index, lesson 04's parallel lookup in lesson 06's store. Every "
+        "store from 02 to 06 is lesson 02's",
+        "LsmStore with that lesson's table format, lookup or log plugged in.",
     )):
         c.text(40, foot + 15 * i, line, 11, svg.MUTED)
     return {"lesson-graph.svg": c.render()}
+
+
+def lesson_of(crate):
+    """`rkv-05-compression` → 5; None for a crate that is not a lesson."""
+    parts = crate.split("-")
+    if len(parts) > 2 and parts[0] == "rkv" and parts[1].isdigit() and int(parts[1]) > 0:
+        return int(parts[1])
+    return None
+
+
+def check_edges(workspace):
+    """Problems between the figure and `cargo metadata` (empty when the figure is true)."""
+    metadata = json.loads(subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--offline"],
+        cwd=workspace, check=True, capture_output=True, text=True).stdout)
+    real = set()
+    for package in metadata["packages"]:
+        source = lesson_of(package["name"])
+        for dependency in package["dependencies"]:
+            target = lesson_of(dependency["name"])
+            if source and target and dependency["kind"] is None:
+                real.add((source, target))
+    drawn = {(n, n - 1) for n in CHAIN} | {(7, n) for n, _ in DIRECT_FROM_07}
+    problems = [f"drawn but not a dependency: lesson {a:02d} → lesson {b:02d}"
+                for a, b in sorted(drawn - real)]
+    problems += [f"a dependency the figure neither draws nor notes: lesson {a:02d} → "
+                 f"lesson {b:02d}" for a, b in sorted(real - drawn - NOTED)]
+    return problems

@@ -3,6 +3,7 @@
 
     python3 book/figures-src/make_figures.py          # (re)write every figure
     python3 book/figures-src/make_figures.py --check  # exit 1 if a committed figure differs
+    python3 book/figures-src/make_figures.py --check-graph  # the lesson graph vs cargo metadata
 
 Python 3 standard library only. Each module beside this one draws one kind of figure from one
 description, so a change to the engine's outline or the lesson graph is made once and every
@@ -39,7 +40,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="compare with the committed files instead of writing them")
+    parser.add_argument("--check-graph", action="store_true",
+                        help="compare the lesson graph's edges with `cargo metadata`")
     args = parser.parse_args()
+    if args.check_graph:
+        problems = lesson_graph.check_edges(OUT.parent.parent.parent)
+        for problem in problems:
+            print(f"lesson-graph.svg: {problem}", file=sys.stderr)
+        if problems:
+            print("change book/figures-src/lesson_graph.py to match the crates", file=sys.stderr)
+            return 1
+        print("lesson graph: every edge drawn or noted is a dependency, and the other way round")
+        return 0
     figures = all_figures()
     if args.check:
         stale = [name for name, text in sorted(figures.items())
