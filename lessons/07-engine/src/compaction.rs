@@ -12,11 +12,13 @@
 //! older picture hold their own `Arc` of the old tables. A tombstone is dropped too once no
 //! deeper level can hold an older value for it — until then it is needed to hide that value.
 //! Outputs are cut into tables of about `table_bytes`, never splitting one user key's versions.
-//! An input's file is deleted only after a manifest edit, recorded once the outputs replacing it
-//! are fsynced, has swapped it out ([`crate::install`]). When the output level's inputs form a
-//! long run, that happens more than once per compaction: each input of the output level is
-//! swapped out as soon as the merge has passed its last key ([`Release`]), so its space comes
-//! back early; the inputs from the level above are swapped out by the last edit.
+//!
+//! [`run`] is the plain compaction — merge the inputs, write the outputs, install them in place
+//! of the inputs ([`crate::install`]), delete the inputs' files — with one optimisation on top,
+//! marked where it acts: the inputs of the output level are swapped out and deleted as soon as
+//! the merge has passed them, not at the end ([`crate::release`]). Either way an input's file is
+//! deleted only after a manifest edit, recorded once the outputs replacing it are fsynced, has
+//! swapped it out.
 
 use std::iter::Peekable;
 use std::sync::Arc;
@@ -32,6 +34,7 @@ use crate::install::{TreeChange, install};
 use crate::internal_key;
 use crate::merge::Merged;
 use crate::options::{EngineOptions, LEVELS};
+use crate::release::Release;
 use crate::state::Shared;
 use crate::table_file;
 use crate::version::{TableHandle, Version};
@@ -43,6 +46,17 @@ pub(crate) struct Compaction {
     inputs: Vec<(usize, Vec<Arc<TableHandle>>)>,
     /// Where the outputs go.
     output_level: usize,
+}
+
+impl Compaction {
+    /// The inputs on `level`, in the order the version holds them.
+    fn inputs_in(&self, level: usize) -> Vec<Arc<TableHandle>> {
+        self.inputs
+            .iter()
+            .filter(|(l, _)| *l == level)
+            .flat_map(|(_, tables)| tables.iter().cloned())
+            .collect()
+    }
 }
 
 fn user_range(tables: &[Arc<TableHandle>]) -> Option<(Vec<u8>, Vec<u8>)> {
@@ -194,7 +208,8 @@ impl<I> DropObsolete<'_, I> {
 /// the end of an input table of the output level — but never between two versions of one
 /// user key.
 ///
-/// Cutting at input ends lets [`Release`] give inputs back while the merge runs; the quarter
+/// Cutting at input ends lets the compaction give inputs back while the merge runs
+/// ([`crate::release`]); the quarter
 /// keeps that from cutting the level into slivers (an input that ends just after the last cut
 /// would otherwise become a table of a few entries, and its end the next sliver's).
 struct UntilFull<'a, I: Iterator<Item = Result<TableEntry>>> {
@@ -241,82 +256,9 @@ impl<I: Iterator<Item = Result<TableEntry>>> Iterator for UntilFull<'_, I> {
     }
 }
 
-// ANCHOR: release
-/// The compaction's inputs from the output level itself — a sorted run — and how far the
-/// merge has passed them.
-///
-/// An output table is cut where the merge passes the end of one of these inputs. Once the merge
-/// is beyond a whole input, the outputs written so far replace it in the level: together they
-/// cover exactly the keys up to there, so the level stays a sorted run. Its file is deleted at
-/// once, and a long compaction never holds all its inputs and all its outputs on disk at the
-/// same time. (The inputs from the level above — every L0 table spans the whole key range —
-/// stay until the end; until then they shadow the outputs with the same versions.)
-struct Release {
-    /// The inputs in the output level, in key order.
-    tables: Vec<Arc<TableHandle>>,
-    /// The user-key prefix ([`internal_key::user_prefix`]) of each one's largest key.
-    ends: Vec<Vec<u8>>,
-    /// How many of them (from the first) are released.
-    done: usize,
-}
-
-impl Release {
-    fn new(compaction: &Compaction, output_level: usize) -> Self {
-        let tables: Vec<Arc<TableHandle>> = compaction
-            .inputs
-            .iter()
-            .filter(|(level, _)| *level == output_level)
-            .flat_map(|(_, tables)| tables.iter().cloned())
-            .collect();
-        let ends = tables
-            .iter()
-            .map(|t| internal_key::user_prefix(&t.largest_user))
-            .collect();
-        Release {
-            tables,
-            ends,
-            done: 0,
-        }
-    }
-
-    /// The ends of the inputs not yet released, from the first one an output table starting at
-    /// `next` (a user-key prefix) reaches.
-    fn ends_from(&self, next: &[u8]) -> &[Vec<u8>] {
-        let remaining = &self.ends[self.done..];
-        &remaining[remaining.partition_point(|end| end.as_slice() < next)..]
-    }
-
-    /// Releases the inputs that end before `next`, the user-key prefix the merge stands on —
-    /// provided the outputs written so far, which end at `last`, do not overlap the first input
-    /// left; returns the released ones.
-    fn passed(&mut self, last: &[u8], next: &[u8]) -> Vec<Arc<TableHandle>> {
-        let mut until = self.done;
-        while self
-            .ends
-            .get(until)
-            .is_some_and(|end| end.as_slice() < next)
-        {
-            until += 1;
-        }
-        // An input straddling `last` would overlap the outputs: wait until it is passed too.
-        if let Some(first_left) = self.tables.get(until)
-            && internal_key::user_prefix(&first_left.smallest_user).as_slice() <= last
-        {
-            return Vec::new();
-        }
-        let passed = self.tables[self.done..until].to_vec();
-        self.done = until;
-        passed
-    }
-
-    /// True if table `number` was released.
-    fn released(&self, number: u64) -> bool {
-        self.tables[..self.done].iter().any(|t| t.number == number)
-    }
-}
-// ANCHOR_END: release
-
 // ANCHOR: run
+/// Runs `compaction` on `version`: merges the inputs, writes the outputs, installs them in place
+/// of the inputs and deletes the inputs' files.
 fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()> {
     let output_level = compaction.output_level;
     // A single table with nothing to merge with just moves down: no rewrite.
@@ -331,6 +273,59 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
         return install(shared, change, |_| {});
     }
 
+    // 1. Merge the inputs, keeping only what a reader of the new tables may need.
+    let mut merged = merge_inputs(version, &compaction)?;
+    // The optimisation: the inputs already in the output level, released as the merge passes.
+    let mut early = Release::new(compaction.inputs_in(output_level));
+    let mut change = TreeChange::default();
+    let mut written = 0;
+    while let Some(next) = next_prefix(&mut merged) {
+        // 2. Write the next output table.
+        let (output, last) =
+            write_output(shared, &mut merged, output_level, early.ends_from(&next))?;
+        if let Some((table, bytes)) = output {
+            change.add(output_level, table);
+            written += bytes;
+        }
+        // The optimisation: once whole inputs of the output level are behind the merge, the
+        // outputs so far replace them now, and their space comes back now, not at the end.
+        if let (Some(last), Some(next)) = (last, next_prefix(&mut merged)) {
+            let passed = early.passed(&last, &next);
+            if !passed.is_empty() {
+                for table in &passed {
+                    change.remove(output_level, table.number);
+                }
+                swap_in(shared, std::mem::take(&mut change))?;
+                retire(shared, &passed)?;
+            }
+        }
+    }
+    shared.count(&Stats {
+        disk_bytes_written: written,
+        ..Stats::default()
+    });
+    // 3. Install the outputs in place of the inputs (those not released already)...
+    let mut rest = Vec::new();
+    for (level, tables) in &compaction.inputs {
+        for table in tables {
+            if *level != output_level || !early.released(table.number) {
+                change.remove(*level, table.number);
+                rest.push(table.clone());
+            }
+        }
+    }
+    swap_in(shared, change)?;
+    // 4. ... and only then delete their files.
+    retire(shared, &rest)
+}
+// ANCHOR_END: run
+
+/// The inputs of `compaction` merged into one stream, newest version of each key first, with
+/// what no reader of the outputs needs dropped.
+fn merge_inputs<'v>(
+    version: &'v Version,
+    compaction: &Compaction,
+) -> Result<Peekable<impl Iterator<Item = Result<TableEntry>> + 'v>> {
     let mut sources = Vec::new();
     for (level, tables) in &compaction.inputs {
         if *level == 0 {
@@ -341,81 +336,60 @@ fn run(shared: &Shared, version: &Version, compaction: Compaction) -> Result<()>
             sources.push(Cursor::tables(tables.clone(), None, None)?);
         }
     }
-    let mut merged = DropObsolete {
+    let output_level = compaction.output_level;
+    Ok(DropObsolete {
         inner: Merged::new(sources).into_entries(),
         version,
         output_level,
         current: None,
         bottom: version.levels[output_level + 1..].iter().all(Vec::is_empty),
     }
-    .peekable();
-    // The inputs already in the output level: a sorted run, released as the merge passes them.
-    let mut below = Release::new(&compaction, output_level);
-    let mut change = TreeChange::default();
-    let mut written = 0;
-    while merged.peek().is_some() {
-        let number = shared.take_number();
-        let next = match merged.peek() {
-            Some(Ok((key, _))) => internal_key::prefix_of(key).to_vec(),
-            _ => Vec::new(),
-        };
-        let mut output = UntilFull {
-            source: &mut merged,
-            written: 0,
-            limit: shared.options.table_bytes,
-            ends: below.ends_from(&next),
-            last: None,
-        };
-        shared
-            .faults
-            .check(DiskWrite::Table, &shared.dir.file(&table_name(number)))?;
-        let table = table_file::write(
-            &shared.dir,
-            &shared.options,
-            shared.cache.as_ref(),
-            number,
-            output_level,
-            &mut output,
-        )?;
-        let last = output.last.take();
-        if let Some((table, bytes)) = table {
-            change.add(output_level, table);
-            written += bytes;
-        }
-        // Swap in what is done so far once whole input tables of the output level are
-        // behind the merge: their space comes back now, not at the end.
-        if let Some(last) = last
-            && let Some(Ok((next, _))) = merged.peek()
-        {
-            let next = internal_key::prefix_of(next).to_vec();
-            let done = below.passed(&last, &next);
-            if !done.is_empty() {
-                for table in &done {
-                    change.remove(output_level, table.number);
-                }
-                swap_in(shared, std::mem::take(&mut change))?;
-                retire(shared, &done)?;
-            }
-        }
-    }
-    shared.count(&Stats {
-        disk_bytes_written: written,
-        ..Stats::default()
-    });
-    // The rest: every input not yet released.
-    let mut rest = Vec::new();
-    for (level, tables) in &compaction.inputs {
-        for table in tables {
-            if *level != output_level || !below.released(table.number) {
-                change.remove(*level, table.number);
-                rest.push(table.clone());
-            }
-        }
-    }
-    swap_in(shared, change)?;
-    retire(shared, &rest)
+    .peekable())
 }
 
+/// The user-key prefix of the merge's next entry; `None` at its end (an error counts as an
+/// entry: the next write meets it).
+fn next_prefix(merged: &mut Peekable<impl Iterator<Item = Result<TableEntry>>>) -> Option<Vec<u8>> {
+    match merged.peek()? {
+        Ok((key, _)) => Some(internal_key::prefix_of(key).to_vec()),
+        Err(_) => Some(Vec::new()),
+    }
+}
+
+/// An output table and its size in bytes (`None` if it had no entries), with the user-key
+/// prefix of the last entry written.
+type Output = (Option<(Arc<TableHandle>, u64)>, Option<Vec<u8>>);
+
+/// Writes one output table to `level` from `merged`, cut when full or at one of `ends`.
+fn write_output(
+    shared: &Shared,
+    merged: &mut Peekable<impl Iterator<Item = Result<TableEntry>>>,
+    level: usize,
+    ends: &[Vec<u8>],
+) -> Result<Output> {
+    let number = shared.take_number();
+    shared
+        .faults
+        .check(DiskWrite::Table, &shared.dir.file(&table_name(number)))?;
+    let mut output = UntilFull {
+        source: merged,
+        written: 0,
+        limit: shared.options.table_bytes,
+        ends,
+        last: None,
+    };
+    let table = table_file::write(
+        &shared.dir,
+        &shared.options,
+        shared.cache.as_ref(),
+        number,
+        level,
+        &mut output,
+    )?;
+    Ok((table, output.last.take()))
+}
+
+// ANCHOR: retire
 /// Makes the new tables durable, then installs `change`.
 fn swap_in(shared: &Shared, change: TreeChange) -> Result<()> {
     shared.dir.sync()?;
@@ -436,4 +410,4 @@ fn retire(shared: &Shared, tables: &[Arc<TableHandle>]) -> Result<()> {
     }
     Ok(())
 }
-// ANCHOR_END: run
+// ANCHOR_END: retire

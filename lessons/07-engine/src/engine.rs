@@ -23,7 +23,6 @@ use crate::cache::BlockCache;
 use crate::compaction;
 use crate::failure::Task;
 use crate::files::{is_engine_file, table_name};
-use crate::internal_key::Seq;
 use crate::iter::Scan;
 use crate::options::EngineOptions;
 use crate::picture::Picture;
@@ -42,8 +41,8 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The sequence number this snapshot reads at.
-    pub fn seq(&self) -> Seq {
+    /// The sequence number this snapshot reads at: it sees the writes numbered up to it.
+    pub fn seq(&self) -> u64 {
         self.picture.seq
     }
 

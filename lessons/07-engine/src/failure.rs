@@ -37,7 +37,8 @@
 //!   (`PoisonError::into_inner`): a flag, a counter or a list of things to free cannot be left
 //!   in a state that does harm;
 //! - a background thread that panics records [`Cause::Panicked`] as the engine's failure on its
-//!   way out, so that nobody waits for work it will never finish.
+//!   way out, so that nobody waits for work it will never finish; so does a write leader, which
+//!   also hands that failure to the followers of its group.
 
 use std::io;
 use std::path::Path;

@@ -1,6 +1,8 @@
-//! The engine on a full disk, made full through the fault seam ([`crate::fault`]): every write
-//! fails with an error instead of hanging, acknowledged writes survive, and the same directory
-//! opens again, whole and writable. `tests/full_disk.rs` does the same on a real full disk.
+//! Failures that cross threads, tested from inside the crate. A full disk, made full through the
+//! fault seam ([`crate::fault`]): every write and every waiter gets an error instead of hanging,
+//! acknowledged writes survive, and the same directory opens again, whole and writable
+//! (`tests/full_disk.rs` does the same on a real full disk). And a poisoned lock: errors, not
+//! panics, and an engine that still closes (the policy in [`crate::failure`]).
 
 use std::io::ErrorKind;
 use std::sync::mpsc;
@@ -164,4 +166,36 @@ fn a_compaction_on_a_full_disk_fails_and_loses_nothing() {
     assert!(is_disk_full(&engine.put(b"k", b"v").unwrap_err()));
     drop(engine);
     reopens_whole(dir.path(), 40);
+}
+
+#[test]
+fn a_poisoned_lock_gives_errors_not_panics_and_the_engine_still_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineOptions::tiny()).unwrap();
+    put_all(&engine, 0..10);
+    let shared = engine.shared.clone();
+    // A thread panics while holding the state lock, as a bug in the engine would.
+    let panicked = std::thread::spawn(move || {
+        let _state = shared.state.lock();
+        panic!("a bug, while holding the state lock");
+    })
+    .join();
+    assert!(panicked.is_err());
+    let error = within_deadline(&engine, "a put", |e| e.put(b"k", b"v")).unwrap_err();
+    assert!(
+        error.to_string().contains("panicked while holding"),
+        "{error}"
+    );
+    assert!(engine.get(&key(1)).is_err());
+    // Dropping the engine stops and joins its threads (within the deadline), and the directory
+    // opens again with everything acknowledged.
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        drop(engine);
+        let _ = send.send(());
+    });
+    receive
+        .recv_timeout(DEADLINE)
+        .expect("dropping an engine with a poisoned lock hangs");
+    reopens_whole(dir.path(), 10);
 }

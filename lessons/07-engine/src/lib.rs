@@ -24,8 +24,8 @@
 //!   of every file the engine writes;
 //! - `version` — the immutable picture of the levels that readers hold; `install` — recording a
 //!   change in the manifest and swapping the new version in;
-//! - `flush`, `compaction` and `background` — flushes and leveled compaction on two background
-//!   threads; `graveyard` — retired memtables and tables freed there too, never by a reader;
+//! - `flush`, `compaction` (with `release`, its optimisation) and `background` — flushes and
+//!   leveled compaction on two background threads; `graveyard` — retired memtables and tables freed there too, never by a reader;
 //! - `bloom` — a bloom filter per table, so a miss reads no block at all;
 //! - `cache` — a block cache of decompressed blocks;
 //! - `picture`, `cursor`, `merge` and `iter` — reads that see one point in time while writes
@@ -64,6 +64,7 @@ mod merge;
 mod options;
 mod picture;
 mod recovery;
+mod release;
 mod sst;
 mod state;
 mod table_file;

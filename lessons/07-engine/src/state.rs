@@ -156,8 +156,8 @@ impl Shared {
     }
 
     /// Records that the thread doing `task` panicked (see [`Shared::record_failure`]).
-    pub(crate) fn record_panic(&self, task: Task) {
-        self.record(task, Cause::Panicked);
+    pub(crate) fn record_panic(&self, task: Task) -> Stopped {
+        self.record(task, Cause::Panicked)
     }
 
     fn record(&self, task: Task, cause: Cause) -> Stopped {

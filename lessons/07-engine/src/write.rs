@@ -15,14 +15,14 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use rkv_01_basic_store::Value;
 use rkv_contract::{Result, Stats, SyncMode};
 
 use crate::batch::{self, WriteBatch};
-use crate::failure::{Stopped, Task};
+use crate::failure::{Poisoned, Stopped, Task};
 use crate::fault::DiskWrite;
 use crate::files::log_name;
 use crate::memtable::Memtable;
@@ -93,7 +93,7 @@ pub(crate) fn commit(shared: &Shared, writer: &Writer, batch: WriteBatch) -> Res
             break; // we lead the next group
         }
         queue = writer.queue_turn.wait(queue).map_err(|_| {
-            crate::failure::Poisoned {
+            Poisoned {
                 lock: "write queue",
             }
             .to_error(dir)
@@ -110,13 +110,30 @@ pub(crate) fn commit(shared: &Shared, writer: &Writer, batch: WriteBatch) -> Res
         .collect();
     drop(queue); // others may queue up while we write
 
+    // Should writing panic (a bug), the followers still get an outcome instead of waiting.
+    let _on_panic = HandOverOnPanic {
+        shared,
+        writer,
+        group: &group,
+    };
     let result = write_group(shared, writer, &group);
+    hand_over(writer, &group, &result);
+    result.map_err(|stopped| stopped.to_error(dir))
+}
 
-    let mut queue = shared.lock(&writer.queue, "write queue")?;
-    for pending in &group {
+/// Takes `group` off the queue, gives each follower the group's `outcome`, and wakes whoever
+/// waits. The queue and the outcome slots are taken even from a poisoned lock: they only hold
+/// whole pointers and results, never half a change (see [`crate::failure`]).
+fn hand_over(writer: &Writer, group: &[Arc<Pending>], outcome: &std::result::Result<(), Stopped>) {
+    let mut queue = writer.queue.lock().unwrap_or_else(PoisonError::into_inner);
+    for (i, pending) in group.iter().enumerate() {
         queue.pop_front();
-        if !Arc::ptr_eq(pending, &me) {
-            *shared.lock(&pending.outcome, "outcome")? = Some(result.clone());
+        if i > 0 {
+            // The first is the leader, who returns the outcome itself.
+            *pending
+                .outcome
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(outcome.clone());
         }
     }
     // Wake the writers that wait: this group's followers (their outcome is set) and whoever
@@ -125,7 +142,25 @@ pub(crate) fn commit(shared: &Shared, writer: &Writer, batch: WriteBatch) -> Res
     if group.len() > 1 || !queue.is_empty() {
         writer.queue_turn.notify_all();
     }
-    result.map_err(|stopped| stopped.to_error(dir))
+}
+
+/// Hands the group over with the engine's failure if the leader panics while writing it.
+struct HandOverOnPanic<'a> {
+    /// The engine.
+    shared: &'a Shared,
+    /// Its write path.
+    writer: &'a Writer,
+    /// The group being written, the leader first.
+    group: &'a [Arc<Pending>],
+}
+
+impl Drop for HandOverOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let stopped = self.shared.record_panic(Task::Write);
+            hand_over(self.writer, self.group, &Err(stopped));
+        }
+    }
 }
 // ANCHOR_END: commit
 
