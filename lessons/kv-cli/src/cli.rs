@@ -325,7 +325,7 @@ fn progress_bar(count: u64, show: bool) -> ProgressBar {
 mod tests {
     use super::*;
     use crate::command::help as help_text;
-    use crate::testing::MemStore;
+    use crate::testing::{ClosedPipe, Faults, MemStore};
     use std::ffi::OsStr;
     use std::path::Path;
 
@@ -481,15 +481,12 @@ mod tests {
         );
         let e = fails(&["--dir", "/mem/locked", "shell"]);
         assert!(e.contains("is locked"));
-        let e = fails(&[
-            "--dir",
-            "/mem/fail",
-            "--set",
-            "fail_on=bad",
-            "put",
-            "bad",
-            "v",
-        ]);
+        let faults = Faults {
+            fail_on: Some(b"bad".to_vec()),
+            no_compact: true,
+        };
+        MemStore::break_dir(Path::new("/mem/fail"), faults);
+        let e = fails(&["--dir", "/mem/fail", "put", "bad", "v"]);
         assert!(
             e.starts_with("error: invalid argument: the key is cursed"),
             "{e}"
@@ -499,7 +496,7 @@ mod tests {
             e.starts_with("error: --set colour=blue: invalid argument"),
             "{e}"
         );
-        let e = fails(&["--dir", "/mem/fail", "--set", "no_compact=true", "compact"]);
+        let e = fails(&["--dir", "/mem/fail", "compact"]);
         assert_eq!(e, "error: compact is not supported by this stage\n");
     }
 
@@ -508,7 +505,15 @@ mod tests {
         let d = "/mem/scanfail";
         ok(&["--dir", d, "put", "a", "1"]);
         ok(&["--dir", d, "put", "c", "3"]);
-        let o = invoke(&["--dir", d, "--set", "fail_on=b", "scan"]);
+        let fail_on = Some(b"b".to_vec());
+        MemStore::break_dir(
+            Path::new(d),
+            Faults {
+                fail_on,
+                ..Faults::default()
+            },
+        );
+        let o = invoke(&["--dir", d, "scan"]);
         assert_eq!((o.status, o.stdout.as_str()), (1, "a 1\n"), "{o:?}");
         assert!(
             o.stderr
@@ -618,15 +623,6 @@ mod tests {
 
     #[test]
     fn a_closed_stdout_is_a_quiet_success() {
-        struct Closed;
-        impl Write for Closed {
-            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-                Err(io::ErrorKind::BrokenPipe.into())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Err(io::ErrorKind::BrokenPipe.into())
-            }
-        }
         let d = "/mem/pipe";
         ok(&["--dir", d, "put", "a", "1"]);
         for args in [&["--dir", d, "scan"][..], &["--dir", d, "shell"]] {
@@ -642,7 +638,7 @@ mod tests {
                 &mut Streams {
                     stdin: &mut &b"scan\nscan\n"[..],
                     stdin_is_terminal: false,
-                    stdout: &mut Closed,
+                    stdout: &mut ClosedPipe,
                     stderr: &mut err,
                     show_progress: false,
                 },
