@@ -34,4 +34,4 @@ pub use limits::{MAX_KEY_BYTES, MAX_VALUE_BYTES, check_key, check_value};
 pub use model::Model;
 pub use options::{StoreOptions, SyncMode, SyncOptions};
 pub use stats::Stats;
-pub use store::{Entry, KvStore, Scan, Visit};
+pub use store::{Bounds, Entry, KvStore, Scan, Visit};

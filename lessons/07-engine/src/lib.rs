@@ -56,7 +56,7 @@ pub mod write;
 
 use std::path::Path;
 
-use rkv_contract::{KvStore, Result, Scan, Stats, Visit};
+use rkv_contract::{Bounds, KvStore, Result, Scan, Stats, Visit};
 
 pub use batch::WriteBatch;
 pub use engine::{Engine, Snapshot};
@@ -103,12 +103,7 @@ impl KvStore for Store {
         Ok(Box::new(self.engine.scan(start, end)?))
     }
 
-    fn scan_each(
-        &mut self,
-        start: Option<&[u8]>,
-        end: Option<&[u8]>,
-        visit: &mut Visit<'_>,
-    ) -> Result<()> {
+    fn scan_each(&mut self, (start, end): Bounds<'_>, visit: &mut Visit<'_>) -> Result<()> {
         self.engine.scan(start, end)?.for_each(visit)
     }
 
