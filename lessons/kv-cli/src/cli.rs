@@ -25,7 +25,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rkv_contract::{KvStore, StoreOptions, SyncMode};
 
-use crate::command::{Command, CommandError, Request, Spelling, help};
+use crate::command::{Command, CommandError, Request, Spelling};
+use crate::grammar::help;
 use crate::load;
 use crate::reply::{Failure, error_line, execute};
 use crate::shell;
@@ -324,7 +325,7 @@ fn progress_bar(count: u64, show: bool) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::help as help_text;
+    use crate::grammar::help as help_text;
     use crate::testing::{ClosedPipe, Faults, MemStore};
     use std::ffi::OsStr;
     use std::path::Path;

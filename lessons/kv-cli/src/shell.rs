@@ -17,7 +17,8 @@ use std::io::{self, BufRead, Write};
 
 use rkv_contract::KvStore;
 
-use crate::command::{Command, help};
+use crate::command::Command;
+use crate::grammar::help;
 use crate::quote::{one_line, tokenize};
 use crate::reply::{Failure, error_line, execute};
 
