@@ -26,7 +26,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rkv_contract::{KvStore, StoreOptions, SyncMode};
 
 use crate::command::{Command, CommandError, Request, Spelling};
-use crate::grammar::help;
+use crate::grammar::{FrontEnd, help};
 use crate::load;
 use crate::reply::{Failure, error_line, execute};
 use crate::shell;
@@ -168,7 +168,10 @@ fn clap_command(name: &str) -> clap::Command {
     Cli::command()
         .name(name.to_owned())
         .bin_name(name.to_owned())
-        .after_help(format!("Commands:\n{}\n{AFTER_HELP}", help(false)))
+        .after_help(format!(
+            "Commands:\n{}\n{AFTER_HELP}",
+            help(FrontEnd::CommandLine)
+        ))
 }
 
 /// Why a parsed command line is not run.
@@ -541,7 +544,11 @@ mod tests {
         let help = invoke(&["--help"]);
         assert_eq!(help.status, 0);
         assert!(help.stderr.contains("raw bytes"), "{}", help.stderr);
-        assert!(help.stderr.contains(&help_text(false)), "{}", help.stderr);
+        assert!(
+            help.stderr.contains(&help_text(FrontEnd::CommandLine)),
+            "{}",
+            help.stderr
+        );
     }
 
     #[test]

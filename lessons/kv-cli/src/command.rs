@@ -17,7 +17,7 @@ use std::os::unix::ffi::OsStringExt;
 
 use clap::{CommandFactory, FromArgMatches};
 
-use crate::grammar::{GRAMMAR, Syntax, names};
+use crate::grammar::{FrontEnd, GRAMMAR, Syntax, names};
 use crate::load::LoadSpec;
 use crate::quote::{parse_one, quote};
 
@@ -146,12 +146,12 @@ impl Command {
     ///
     /// An empty token list is not a command; callers skip blank lines before calling this.
     pub fn parse(tokens: Vec<Vec<u8>>) -> Result<Command, CommandError> {
-        match parse(tokens, Spelling::Raw, true)? {
+        match parse(tokens, Spelling::Raw, FrontEnd::Shell)? {
             Request::Store(command) => Ok(command),
             // Not reached: `parse` finds only the commands the shell has.
             Request::Load(_) | Request::Shell => Err(CommandError::Unknown {
                 name: Vec::new(),
-                known: names(true),
+                known: names(FrontEnd::Shell),
             }),
         }
     }
@@ -160,27 +160,27 @@ impl Command {
 impl Request {
     /// Parses a command line's command: its name, then its arguments spelled as `spelling` says.
     pub fn parse(tokens: Vec<Vec<u8>>, spelling: Spelling) -> Result<Request, CommandError> {
-        parse(tokens, spelling, false)
+        parse(tokens, spelling, FrontEnd::CommandLine)
     }
 }
 
 /// Finds the command `tokens` names in the grammar, checks its number of arguments, and builds
-/// it. With `in_shell_only`, the commands only the command line has are unknown.
+/// it. A command that `front` does not have is unknown.
 fn parse(
     tokens: Vec<Vec<u8>>,
     spelling: Spelling,
-    in_shell_only: bool,
+    front: FrontEnd,
 ) -> Result<Request, CommandError> {
     let mut tokens = tokens.into_iter();
     let name = tokens.next().unwrap_or_default();
     let values: Vec<Vec<u8>> = tokens.collect();
     let unknown = |name| CommandError::Unknown {
         name,
-        known: names(in_shell_only),
+        known: names(front),
     };
     let Some(syntax) = GRAMMAR
         .iter()
-        .filter(|s| s.in_shell || !in_shell_only)
+        .filter(|s| s.is_in(front))
         .find(|s| s.is_named(&name))
     else {
         return Err(unknown(name));

@@ -40,6 +40,15 @@ pub const GRAMMAR: &[Syntax] = &[
 ];
 // ANCHOR_END: grammar
 
+/// Where a command is typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrontEnd {
+    /// A line of the shell.
+    Shell,
+    /// The arguments of a lesson's binary.
+    CommandLine,
+}
+
 /// One command of the [`GRAMMAR`].
 pub struct Syntax {
     /// Its name and positional arguments, as a usage line: `scan [START [END]]`.
@@ -126,6 +135,11 @@ impl Syntax {
         usage
     }
 
+    /// True when `front` has this command.
+    pub fn is_in(&self, front: FrontEnd) -> bool {
+        self.in_shell || front == FrontEnd::CommandLine
+    }
+
     /// True when `name` is this command's name or alias.
     pub(crate) fn is_named(&self, name: &[u8]) -> bool {
         self.name().as_bytes() == name || self.alias.is_some_and(|a| a.as_bytes() == name)
@@ -144,13 +158,13 @@ fn flag_value(arg: &clap::Arg) -> Option<String> {
     }
 }
 
-/// The grammar as help text: one line per command — usage, what it does, what it answers. The
-/// shell's `help` lists the commands the shell has; `--help` lists them all.
-pub fn help(in_shell_only: bool) -> String {
+/// The grammar as help text: one line per command `front` has — usage, what it does, what it
+/// answers.
+pub fn help(front: FrontEnd) -> String {
     const USAGE_WIDTH: usize = 21;
     const DOES_WIDTH: usize = 39;
     let mut text = String::new();
-    for syntax in GRAMMAR.iter().filter(|s| s.in_shell || !in_shell_only) {
+    for syntax in GRAMMAR.iter().filter(|s| s.is_in(front)) {
         let mut usage = syntax.full_usage();
         if let Some(alias) = syntax.alias {
             usage = format!("{usage} | {}", usage.replacen(syntax.name(), alias, 1));
@@ -168,11 +182,11 @@ pub fn help(in_shell_only: bool) -> String {
     text
 }
 
-/// The names the shell (`in_shell_only`) or the command line accepts, aliases included.
-pub fn names(in_shell_only: bool) -> Vec<&'static str> {
+/// The names `front` accepts, aliases included.
+pub fn names(front: FrontEnd) -> Vec<&'static str> {
     GRAMMAR
         .iter()
-        .filter(|s| s.in_shell || !in_shell_only)
+        .filter(|s| s.is_in(front))
         .flat_map(|s| std::iter::once(s.name()).chain(s.alias))
         .collect()
 }
@@ -183,7 +197,7 @@ mod tests {
 
     #[test]
     fn help_lists_every_command_with_its_usage_and_reply() {
-        let shell = help(true);
+        let shell = help(FrontEnd::Shell);
         assert_eq!(shell.lines().count(), 8, "{shell}");
         assert!(
             shell
@@ -195,7 +209,7 @@ mod tests {
         );
         assert!(shell.contains("\nscan [START [END]]   entries with START <= key < END "));
         assert!(!shell.contains("load"));
-        let all = help(false);
+        let all = help(FrontEnd::CommandLine);
         assert!(
             all.contains(
                 "\nload --count N [--value-size B] [--seed S] [--order seq|random] \

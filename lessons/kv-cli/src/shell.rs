@@ -18,7 +18,7 @@ use std::io::{self, BufRead, Write};
 use rkv_contract::KvStore;
 
 use crate::command::Command;
-use crate::grammar::help;
+use crate::grammar::{FrontEnd, help};
 use crate::quote::{one_line, tokenize};
 use crate::reply::{Failure, error_line, execute};
 
@@ -92,7 +92,9 @@ pub fn interactive<S: KvStore>(store: &mut S, banner: &str) -> anyhow::Result<()
                 let mut out = io::BufWriter::new(stdout.lock());
                 match line.trim() {
                     "exit" | "quit" => return Ok(()),
-                    "help" => writeln!(out, "{}help | exit | quit | Ctrl-D", help(true))?,
+                    "help" => {
+                        writeln!(out, "{}help | exit | quit | Ctrl-D", help(FrontEnd::Shell))?
+                    }
                     _ => reply_to_line(store, line.as_bytes(), &mut out)?,
                 }
                 out.flush()?;
