@@ -245,7 +245,7 @@ impl<S: KvStore> Engine for StageEngine<S> {
         if limit == 0 {
             return Ok(0);
         }
-        self.0.scan_each(start, end, &mut |key, value| {
+        self.0.scan_each((start, end), &mut |key, value| {
             visit(key, value);
             seen += 1;
             if seen == limit {

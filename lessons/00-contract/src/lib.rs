@@ -32,6 +32,6 @@ pub mod testkit;
 pub use error::{Error, IoContext, Result};
 pub use limits::{MAX_KEY_BYTES, MAX_VALUE_BYTES, check_key, check_value};
 pub use model::Model;
-pub use options::{StoreOptions, SyncMode};
+pub use options::{StoreOptions, SyncMode, SyncOptions};
 pub use stats::Stats;
-pub use store::{Entry, KvStore, Scan, Visit};
+pub use store::{Bounds, Entry, KvStore, Scan, Visit};

@@ -65,3 +65,21 @@ pub trait StoreOptions: Default + Clone + fmt::Debug + Send + 'static {
     }
 }
 // ANCHOR_END: store_options
+
+/// The options of a stage that has no settings of its own: the sync mode alone. Lesson 01 uses
+/// it; a stage with more to tune has its own type.
+#[derive(Clone, Debug, Default)]
+pub struct SyncOptions {
+    /// Whether every write is fsynced before it is acknowledged.
+    pub sync: SyncMode,
+}
+
+impl StoreOptions for SyncOptions {
+    fn sync(&self) -> SyncMode {
+        self.sync
+    }
+
+    fn set_sync(&mut self, sync: SyncMode) {
+        self.sync = sync;
+    }
+}

@@ -16,6 +16,10 @@ pub type Scan<'a> = Box<dyn Iterator<Item = Result<Entry>> + 'a>;
 /// What [`KvStore::scan_each`] calls with each entry it lends out: the key and the value, valid
 /// during the call only. Returning [`ControlFlow::Break`] ends the scan.
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
+
+/// The range [`KvStore::scan_each`] visits, as one value: `(start, end)`, the keys with
+/// `start <= key < end`; `None` leaves that side open.
+pub type Bounds<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
 // ANCHOR_END: entry
 
 // ANCHOR: kv_store
@@ -50,12 +54,7 @@ pub trait KvStore: Sized {
     /// it returns [`ControlFlow::Break`] or the entries run out. The key and value are *lent*:
     /// valid during the call only, so a stage that can hand out its own bytes copies nothing.
     /// The default copies each entry through [`scan`](KvStore::scan).
-    fn scan_each(
-        &mut self,
-        start: Option<&[u8]>,
-        end: Option<&[u8]>,
-        visit: &mut Visit<'_>,
-    ) -> Result<()> {
+    fn scan_each(&mut self, (start, end): Bounds<'_>, visit: &mut Visit<'_>) -> Result<()> {
         for entry in self.scan(start, end)? {
             let (key, value) = entry?;
             if visit(&key, &value).is_break() {

@@ -17,6 +17,7 @@
 //! - [`memtable`] — the sorted map, with tombstones and a size count the next lesson needs;
 //! - [`wal`] — the log's record format, append and replay, torn-tail handling;
 //! - [`data_dir`] — the directory: private permissions and an exclusive lock;
+//! - [`write_ahead`] — `put` and `delete` around the one step a store supplies: log, then apply;
 //! - this file — [`Store`], which ties them together behind the [`KvStore`] contract.
 //!
 //! ## What this stage cannot do yet
@@ -34,34 +35,22 @@
 pub mod data_dir;
 pub mod memtable;
 pub mod wal;
+pub mod write_ahead;
 
 use std::path::Path;
 
-use rkv_contract::{KvStore, Result, Scan, Stats, StoreOptions, SyncMode, check_key, check_value};
+use rkv_contract::{KvStore, Result, Scan, Stats, SyncOptions};
 
 pub use data_dir::DataDir;
 pub use memtable::{Memtable, Value};
 pub use wal::Log;
+pub use write_ahead::WriteAhead;
 
 /// Name of the log file inside the data directory.
 pub const LOG_FILE: &str = "wal.log";
 
-/// Options of lesson 01: only the durability of a write.
-#[derive(Clone, Debug, Default)]
-pub struct Options {
-    /// Whether every write is fsynced before it is acknowledged.
-    pub sync: SyncMode,
-}
-
-impl StoreOptions for Options {
-    fn sync(&self) -> SyncMode {
-        self.sync
-    }
-
-    fn set_sync(&mut self, sync: SyncMode) {
-        self.sync = sync;
-    }
-}
+/// Options of lesson 01: only the durability of a write, which every stage has.
+pub type Options = SyncOptions;
 
 /// The lesson 01 store: a memtable, and the log that makes it durable.
 #[derive(Debug)]
@@ -96,24 +85,13 @@ impl KvStore for Store {
     }
     // ANCHOR_END: open
 
-    // ANCHOR: write
     fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        check_key(key)?;
-        check_value(value)?;
-        self.write(key, Value::Put(value.to_vec()))?;
-        self.stats.puts += 1;
-        self.stats.user_bytes_written += (key.len() + value.len()) as u64;
-        Ok(())
+        self.put_checked(key, value)
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<()> {
-        check_key(key)?;
-        self.write(key, Value::Tombstone)?;
-        self.stats.deletes += 1;
-        self.stats.user_bytes_written += key.len() as u64;
-        Ok(())
+        self.delete_checked(key)
     }
-    // ANCHOR_END: write
 
     // ANCHOR: read
     fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -164,7 +142,8 @@ impl KvStore for Store {
     }
 }
 
-impl Store {
+// ANCHOR: write
+impl WriteAhead for Store {
     /// Logs the write, then applies it: the order is the whole durability argument.
     fn write(&mut self, key: &[u8], value: Value) -> Result<()> {
         let written = self.log.append(key, &value)?;
@@ -172,4 +151,9 @@ impl Store {
         self.memtable.insert(key, value);
         Ok(())
     }
+
+    fn stats_mut(&mut self) -> &mut Stats {
+        &mut self.stats
+    }
 }
+// ANCHOR_END: write

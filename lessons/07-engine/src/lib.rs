@@ -73,7 +73,7 @@ mod write;
 
 use std::path::Path;
 
-use rkv_contract::{KvStore, Result, Stats, Visit};
+use rkv_contract::{Bounds, KvStore, Result, Scan, Stats, Visit};
 
 pub use batch::WriteBatch;
 pub use engine::{Engine, Snapshot};
@@ -117,16 +117,11 @@ impl KvStore for Store {
         self.engine.delete(key)
     }
 
-    fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<rkv_contract::Scan<'_>> {
+    fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<Scan<'_>> {
         Ok(Box::new(self.engine.scan(start, end)?))
     }
 
-    fn scan_each(
-        &mut self,
-        start: Option<&[u8]>,
-        end: Option<&[u8]>,
-        visit: &mut Visit<'_>,
-    ) -> Result<()> {
+    fn scan_each(&mut self, (start, end): Bounds<'_>, visit: &mut Visit<'_>) -> Result<()> {
         self.engine.scan(start, end)?.for_each(visit)
     }
 

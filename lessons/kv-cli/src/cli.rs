@@ -25,7 +25,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rkv_contract::{KvStore, StoreOptions, SyncMode};
 
-use crate::command::{Command, CommandError, Request, Spelling, help};
+use crate::command::{Command, CommandError, Request, Spelling};
+use crate::grammar::{FrontEnd, help};
 use crate::load;
 use crate::reply::{Failure, error_line, execute};
 use crate::shell;
@@ -167,7 +168,10 @@ fn clap_command(name: &str) -> clap::Command {
     Cli::command()
         .name(name.to_owned())
         .bin_name(name.to_owned())
-        .after_help(format!("Commands:\n{}\n{AFTER_HELP}", help(false)))
+        .after_help(format!(
+            "Commands:\n{}\n{AFTER_HELP}",
+            help(FrontEnd::CommandLine)
+        ))
 }
 
 /// Why a parsed command line is not run.
@@ -324,8 +328,8 @@ fn progress_bar(count: u64, show: bool) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::help as help_text;
-    use crate::testing::MemStore;
+    use crate::grammar::help as help_text;
+    use crate::testing::{ClosedPipe, Faults, MemStore};
     use std::ffi::OsStr;
     use std::path::Path;
 
@@ -481,15 +485,12 @@ mod tests {
         );
         let e = fails(&["--dir", "/mem/locked", "shell"]);
         assert!(e.contains("is locked"));
-        let e = fails(&[
-            "--dir",
-            "/mem/fail",
-            "--set",
-            "fail_on=bad",
-            "put",
-            "bad",
-            "v",
-        ]);
+        let faults = Faults {
+            fail_on: Some(b"bad".to_vec()),
+            no_compact: true,
+        };
+        MemStore::break_dir(Path::new("/mem/fail"), faults);
+        let e = fails(&["--dir", "/mem/fail", "put", "bad", "v"]);
         assert!(
             e.starts_with("error: invalid argument: the key is cursed"),
             "{e}"
@@ -499,7 +500,7 @@ mod tests {
             e.starts_with("error: --set colour=blue: invalid argument"),
             "{e}"
         );
-        let e = fails(&["--dir", "/mem/fail", "--set", "no_compact=true", "compact"]);
+        let e = fails(&["--dir", "/mem/fail", "compact"]);
         assert_eq!(e, "error: compact is not supported by this stage\n");
     }
 
@@ -508,7 +509,15 @@ mod tests {
         let d = "/mem/scanfail";
         ok(&["--dir", d, "put", "a", "1"]);
         ok(&["--dir", d, "put", "c", "3"]);
-        let o = invoke(&["--dir", d, "--set", "fail_on=b", "scan"]);
+        let fail_on = Some(b"b".to_vec());
+        MemStore::break_dir(
+            Path::new(d),
+            Faults {
+                fail_on,
+                ..Faults::default()
+            },
+        );
+        let o = invoke(&["--dir", d, "scan"]);
         assert_eq!((o.status, o.stdout.as_str()), (1, "a 1\n"), "{o:?}");
         assert!(
             o.stderr
@@ -535,7 +544,11 @@ mod tests {
         let help = invoke(&["--help"]);
         assert_eq!(help.status, 0);
         assert!(help.stderr.contains("raw bytes"), "{}", help.stderr);
-        assert!(help.stderr.contains(&help_text(false)), "{}", help.stderr);
+        assert!(
+            help.stderr.contains(&help_text(FrontEnd::CommandLine)),
+            "{}",
+            help.stderr
+        );
     }
 
     #[test]
@@ -618,15 +631,6 @@ mod tests {
 
     #[test]
     fn a_closed_stdout_is_a_quiet_success() {
-        struct Closed;
-        impl Write for Closed {
-            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-                Err(io::ErrorKind::BrokenPipe.into())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Err(io::ErrorKind::BrokenPipe.into())
-            }
-        }
         let d = "/mem/pipe";
         ok(&["--dir", d, "put", "a", "1"]);
         for args in [&["--dir", d, "scan"][..], &["--dir", d, "shell"]] {
@@ -642,7 +646,7 @@ mod tests {
                 &mut Streams {
                     stdin: &mut &b"scan\nscan\n"[..],
                     stdin_is_terminal: false,
-                    stdout: &mut Closed,
+                    stdout: &mut ClosedPipe,
                     stderr: &mut err,
                     show_progress: false,
                 },

@@ -1,16 +1,15 @@
-//! The one grammar of rkv's commands: what can be asked, how it is spelled, what it answers.
+//! Commands, parsed from tokens with the grammar.
 //!
 //! Two front ends take commands — the command line (`<bin> --dir DIR put k v`) and the shell (a
-//! line `put k v`) — and both parse them here, with the same table, [`GRAMMAR`]. The table is
-//! also the only place the commands are described: `--help` and the shell's `help` print it
-//! ([`help`]), and the "unknown command" and "wrong number of arguments" errors quote it. So the
-//! two front ends cannot disagree about what `del` or `scan a` means, and the help cannot
-//! describe a command that the parser does not know.
+//! line `put k v`) — and both turn their tokens into a [`Command`] here, with the one table in
+//! [`crate::grammar`]: the name picks the table's entry, the entry says how many arguments the
+//! command takes, and the arguments fill the [`Command`]. So the two front ends cannot disagree
+//! about what `del` or `scan a` means.
 //!
-//! What the front ends do differently happens before and after: the shell splits a line into
-//! tokens with [`crate::quote::tokenize`]; the command line gets its tokens from the operating
-//! system, raw or — with `--quoted` — in the shell's quoting syntax ([`Spelling`]). Two commands,
-//! `load` and `shell`, exist on the command line only: the shell answers them as unknown.
+//! What the front ends do differently happens before: the shell splits a line into tokens with
+//! [`crate::quote::tokenize`]; the command line gets its tokens from the operating system, raw or
+//! — with `--quoted` — in the shell's quoting syntax ([`Spelling`]). Two commands, `load` and
+//! `shell`, exist on the command line only ([`Request`]): the shell answers them as unknown.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -18,6 +17,7 @@ use std::os::unix::ffi::OsStringExt;
 
 use clap::{CommandFactory, FromArgMatches};
 
+use crate::grammar::{FrontEnd, GRAMMAR, Syntax, names};
 use crate::load::LoadSpec;
 use crate::quote::{parse_one, quote};
 
@@ -70,169 +70,6 @@ pub enum Request {
     Shell,
 }
 
-// ANCHOR: grammar
-/// Every command: its usage (name, then arguments; `[...]` may be left out), what it does, and
-/// what it answers. Both front ends parse with this table, and the help prints it.
-pub const GRAMMAR: &[Syntax] = &[
-    Syntax::shell("put KEY VALUE", "set KEY to VALUE", "OK"),
-    Syntax::shell("get KEY", "read KEY", "VALUE or (nil)"),
-    Syntax::shell("delete KEY", "remove KEY", "OK").alias("del"),
-    Syntax::shell(
-        "scan [START [END]]",
-        "entries with START <= key < END",
-        "K V lines, then END",
-    ),
-    Syntax::shell("flush", "make every acknowledged write durable", "OK"),
-    Syntax::shell("compact", "rewrite the files compactly", "OK"),
-    Syntax::shell("stats", "cost counters", "name=value ..."),
-    Syntax::shell("inspect", "the store's files and memory", "lines, then END"),
-    Syntax::command_line("load", "write N generated keys", "a one-line summary")
-        .flags(LoadSpec::command),
-    Syntax::command_line(
-        "shell",
-        "answer commands read from stdin",
-        "a reply to each line",
-    ),
-];
-// ANCHOR_END: grammar
-
-/// One command of the [`GRAMMAR`].
-pub struct Syntax {
-    /// Its name and positional arguments, as a usage line: `scan [START [END]]`.
-    pub usage: &'static str,
-    /// A second name for it.
-    pub alias: Option<&'static str>,
-    /// What it does, in a few words.
-    pub does: &'static str,
-    /// What it answers.
-    pub replies: &'static str,
-    /// False for the commands only the command line has.
-    pub in_shell: bool,
-    /// For a command that takes `--name value` options instead of positional arguments: clap's
-    /// description of them, which also parses them.
-    pub flags: Option<fn() -> clap::Command>,
-}
-
-impl Syntax {
-    /// A command the shell and the command line both have.
-    const fn shell(usage: &'static str, does: &'static str, replies: &'static str) -> Syntax {
-        Syntax {
-            usage,
-            alias: None,
-            does,
-            replies,
-            in_shell: true,
-            flags: None,
-        }
-    }
-
-    /// A command only the command line has.
-    const fn command_line(usage: &'static str, does: &'static str, replies: &'static str) -> Self {
-        Syntax {
-            in_shell: false,
-            ..Syntax::shell(usage, does, replies)
-        }
-    }
-
-    /// The same command, with a second name.
-    const fn alias(self, alias: &'static str) -> Self {
-        Syntax {
-            alias: Some(alias),
-            ..self
-        }
-    }
-
-    /// The same command, taking the options `flags` describes.
-    const fn flags(self, flags: fn() -> clap::Command) -> Self {
-        Syntax {
-            flags: Some(flags),
-            ..self
-        }
-    }
-
-    /// The command's name: the first word of its usage.
-    pub fn name(&self) -> &'static str {
-        self.usage.split(' ').next().unwrap_or_default()
-    }
-
-    /// Its positional arguments, each with whether it may be left out (`[START`).
-    fn params(&self) -> impl Iterator<Item = (&'static str, bool)> {
-        let words = self.usage.split(' ').skip(1);
-        words.map(|word| (word.trim_matches(['[', ']']), word.starts_with('[')))
-    }
-
-    /// The usage line, with the options spelled out for a command that takes them:
-    /// `load --count N [--value-size B] …`.
-    pub fn full_usage(&self) -> String {
-        let Some(flags) = self.flags else {
-            return self.usage.to_owned();
-        };
-        let flags = flags();
-        let mut usage = self.usage.to_owned();
-        for arg in flags.get_arguments() {
-            let (Some(long), Some(value)) = (arg.get_long(), flag_value(arg)) else {
-                continue;
-            };
-            usage.push_str(&if arg.is_required_set() {
-                format!(" --{long} {value}")
-            } else {
-                format!(" [--{long} {value}]")
-            });
-        }
-        usage
-    }
-
-    /// True when `name` is this command's name or alias.
-    fn is_named(&self, name: &[u8]) -> bool {
-        self.name().as_bytes() == name || self.alias.is_some_and(|a| a.as_bytes() == name)
-    }
-}
-
-/// How an option's value is written in a usage line: its possible values (`seq|random`), or its
-/// value name (`N`).
-fn flag_value(arg: &clap::Arg) -> Option<String> {
-    let possible = arg.get_possible_values();
-    if possible.is_empty() {
-        Some(arg.get_value_names()?.first()?.to_string())
-    } else {
-        let names: Vec<&str> = possible.iter().map(|p| p.get_name()).collect();
-        Some(names.join("|"))
-    }
-}
-
-/// The grammar as help text: one line per command — usage, what it does, what it answers. The
-/// shell's `help` lists the commands the shell has; `--help` lists them all.
-pub fn help(in_shell_only: bool) -> String {
-    const USAGE_WIDTH: usize = 21;
-    const DOES_WIDTH: usize = 39;
-    let mut text = String::new();
-    for syntax in GRAMMAR.iter().filter(|s| s.in_shell || !in_shell_only) {
-        let mut usage = syntax.full_usage();
-        if let Some(alias) = syntax.alias {
-            usage = format!("{usage} | {}", usage.replacen(syntax.name(), alias, 1));
-        }
-        if usage.len() >= USAGE_WIDTH {
-            text.push_str(&format!("{usage}\n{:USAGE_WIDTH$}", ""));
-        } else {
-            text.push_str(&format!("{usage:USAGE_WIDTH$}"));
-        }
-        text.push_str(&format!(
-            "{:DOES_WIDTH$}-> {}\n",
-            syntax.does, syntax.replies
-        ));
-    }
-    text
-}
-
-/// The names the shell (`in_shell_only`) or the command line accepts, aliases included.
-pub fn names(in_shell_only: bool) -> Vec<&'static str> {
-    GRAMMAR
-        .iter()
-        .filter(|s| s.in_shell || !in_shell_only)
-        .flat_map(|s| std::iter::once(s.name()).chain(s.alias))
-        .collect()
-}
-
 /// How KEY, VALUE, START and END are spelled in the tokens handed to the parser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Spelling {
@@ -271,8 +108,8 @@ pub enum CommandError {
         /// What is wrong with it.
         why: String,
     },
-    /// The options of a command that takes [`flags`](Syntax::flags) are wrong, or ask for its help (clap's
-    /// error, which knows how to print itself).
+    /// The `--name value` options of a command that takes them (`load`) are wrong, or ask for
+    /// its help: clap's error, which knows how to print itself.
     Flags(Box<clap::Error>),
 }
 
@@ -309,12 +146,12 @@ impl Command {
     ///
     /// An empty token list is not a command; callers skip blank lines before calling this.
     pub fn parse(tokens: Vec<Vec<u8>>) -> Result<Command, CommandError> {
-        match parse(tokens, Spelling::Raw, true)? {
+        match parse(tokens, Spelling::Raw, FrontEnd::Shell)? {
             Request::Store(command) => Ok(command),
             // Not reached: `parse` finds only the commands the shell has.
             Request::Load(_) | Request::Shell => Err(CommandError::Unknown {
                 name: Vec::new(),
-                known: names(true),
+                known: names(FrontEnd::Shell),
             }),
         }
     }
@@ -323,27 +160,27 @@ impl Command {
 impl Request {
     /// Parses a command line's command: its name, then its arguments spelled as `spelling` says.
     pub fn parse(tokens: Vec<Vec<u8>>, spelling: Spelling) -> Result<Request, CommandError> {
-        parse(tokens, spelling, false)
+        parse(tokens, spelling, FrontEnd::CommandLine)
     }
 }
 
 /// Finds the command `tokens` names in the grammar, checks its number of arguments, and builds
-/// it. With `in_shell_only`, the commands only the command line has are unknown.
+/// it. A command that `front` does not have is unknown.
 fn parse(
     tokens: Vec<Vec<u8>>,
     spelling: Spelling,
-    in_shell_only: bool,
+    front: FrontEnd,
 ) -> Result<Request, CommandError> {
     let mut tokens = tokens.into_iter();
     let name = tokens.next().unwrap_or_default();
     let values: Vec<Vec<u8>> = tokens.collect();
     let unknown = |name| CommandError::Unknown {
         name,
-        known: names(in_shell_only),
+        known: names(front),
     };
     let Some(syntax) = GRAMMAR
         .iter()
-        .filter(|s| s.in_shell || !in_shell_only)
+        .filter(|s| s.is_in(front))
         .find(|s| s.is_named(&name))
     else {
         return Err(unknown(name));
@@ -614,37 +451,5 @@ mod tests {
         let e = request(&["put", r#""k"#], Spelling::Quoted).unwrap_err();
         assert!(matches!(e, CommandError::Arity { .. }));
         assert!(request(&[r#""get""#, "k"], Spelling::Quoted).is_err());
-    }
-
-    #[test]
-    fn help_lists_every_command_with_its_usage_and_reply() {
-        let shell = help(true);
-        assert_eq!(shell.lines().count(), 8, "{shell}");
-        assert!(
-            shell
-                .starts_with("put KEY VALUE        set KEY to VALUE                       -> OK\n")
-        );
-        assert!(
-            shell.contains("\ndelete KEY | del KEY remove KEY "),
-            "{shell}"
-        );
-        assert!(shell.contains("\nscan [START [END]]   entries with START <= key < END "));
-        assert!(!shell.contains("load"));
-        let all = help(false);
-        assert!(
-            all.contains(
-                "\nload --count N [--value-size B] [--seed S] [--order seq|random] \
-             [--values random|text]\n"
-            ),
-            "{all}"
-        );
-        assert!(all.contains("\nshell                answer commands read from stdin "));
-        for syntax in GRAMMAR {
-            assert!(
-                syntax.does.len() < 39,
-                "{} does not fit its column",
-                syntax.does
-            );
-        }
     }
 }

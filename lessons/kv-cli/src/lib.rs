@@ -16,12 +16,12 @@
 //! ## Commands
 //!
 //! ```text
-//! <bin> --dir DIR [--sync always|never] [--set NAME=VALUE]... [--stats] [--quoted] COMMAND [ARG]...
+//! <bin> --dir DIR [--sync always|never] [--set NAME=VALUE]... [--stats] [--quoted] COMMAND
 //! ```
 //!
 //! The commands — `put KEY VALUE`, `get KEY`, `delete KEY` (alias `del`), `scan [START [END]]`,
 //! `flush`, `compact`, `stats`, `inspect`, and on the command line only `load --count N …` and
-//! `shell` — are one table, [`command::GRAMMAR`]: both the command line and the shell parse with
+//! `shell` — are one table, [`grammar::GRAMMAR`]: both the command line and the shell parse with
 //! it, and `--help` and the shell's `help` print it, one line per command with its usage, what
 //! it does and what it answers.
 //!
@@ -100,8 +100,9 @@
 //! ## Modules
 //!
 //! - [`quote`]: the tokenizer and the quoting of replies.
-//! - [`command`]: the grammar: [`GRAMMAR`](command::GRAMMAR), the table of commands both front
-//!   ends parse with and the help prints, and the [`Command`](command::Command) it yields.
+//! - [`grammar`]: [`GRAMMAR`](grammar::GRAMMAR), the table of commands both front ends parse
+//!   with and the help prints.
+//! - [`command`]: the [`Command`](command::Command) parsed from tokens with the grammar.
 //! - [`reply`]: runs a command against a store and writes its reply.
 //! - [`shell`]: the protocol loop ([`shell::serve`]) and the interactive shell.
 //! - [`load`]: the seeded data generator and the `load` command.
@@ -109,6 +110,7 @@
 //!   [`run`] (and [`run_from`], the same with explicit arguments).
 
 pub mod command;
+pub mod grammar;
 pub mod load;
 pub mod quote;
 pub mod reply;

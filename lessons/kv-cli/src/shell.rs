@@ -17,7 +17,8 @@ use std::io::{self, BufRead, Write};
 
 use rkv_contract::KvStore;
 
-use crate::command::{Command, help};
+use crate::command::Command;
+use crate::grammar::{FrontEnd, help};
 use crate::quote::{one_line, tokenize};
 use crate::reply::{Failure, error_line, execute};
 
@@ -91,7 +92,9 @@ pub fn interactive<S: KvStore>(store: &mut S, banner: &str) -> anyhow::Result<()
                 let mut out = io::BufWriter::new(stdout.lock());
                 match line.trim() {
                     "exit" | "quit" => return Ok(()),
-                    "help" => writeln!(out, "{}help | exit | quit | Ctrl-D", help(true))?,
+                    "help" => {
+                        writeln!(out, "{}help | exit | quit | Ctrl-D", help(FrontEnd::Shell))?
+                    }
                     _ => reply_to_line(store, line.as_bytes(), &mut out)?,
                 }
                 out.flush()?;
@@ -107,22 +110,26 @@ pub fn interactive<S: KvStore>(store: &mut S, banner: &str) -> anyhow::Result<()
 mod tests {
     use super::*;
     use crate::quote::quote;
-    use crate::testing::MemStore;
+    use crate::testing::{ClosedPipe, MemStore};
     use proptest::prelude::*;
 
-    /// Feeds `input` to a fresh store's shell and returns what it answered.
-    fn session(store: &mut MemStore, input: &[u8]) -> String {
+    /// Feeds `input` to the shell of `store` and returns what it answered.
+    fn session_on(store: &mut MemStore, input: &[u8]) -> String {
         let mut out = Vec::new();
         serve(store, input, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
+    /// Feeds `input` to a fresh store's shell and returns what it answered.
+    fn session(input: &[u8]) -> String {
+        session_on(&mut MemStore::fresh(), input)
+    }
+
     #[test]
     fn answers_every_command() {
-        let mut store = MemStore::fresh();
         let input = b"put a 1\nput b \"two words\"\nget a\nget b\nget zz\nscan\n\
                       del a\ndelete b\nscan\nflush\ncompact\nstats\ninspect\n";
-        let out = session(&mut store, input);
+        let out = session(input);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
             lines[..14],
@@ -153,11 +160,7 @@ mod tests {
 
     #[test]
     fn scan_bounds() {
-        let mut store = MemStore::fresh();
-        let out = session(
-            &mut store,
-            b"put a 1\nput b 2\nput c 3\nscan b\nscan a c\nscan \"\" b\nscan c a\n",
-        );
+        let out = session(b"put a 1\nput b 2\nput c 3\nscan b\nscan a c\nscan \"\" b\nscan c a\n");
         assert_eq!(
             out,
             "OK\nOK\nOK\nb 2\nc 3\nEND\na 1\nb 2\nEND\na 1\nEND\nEND\n"
@@ -166,17 +169,15 @@ mod tests {
 
     #[test]
     fn blank_lines_get_no_reply_and_crlf_is_accepted() {
-        let mut store = MemStore::fresh();
-        let out = session(&mut store, b"\n   \n\t\r\nput k v\r\nget k\r\nget k");
+        let out = session(b"\n   \n\t\r\nput k v\r\nget k\r\nget k");
         assert_eq!(out, "OK\nv\nv\n");
     }
 
     #[test]
     fn malformed_lines_get_one_err_line_each() {
-        let mut store = MemStore::fresh();
         let input: &[u8] = b"put k\nget a b\nfrob x\nput \"k v\nput \"\\q\" v\nput \"a\"b v\n\
                              get \"\\x4\"\n\xff\xfe\x00\nscan a b c\nPUT k v\nput k\tv\n";
-        let out = session(&mut store, input);
+        let out = session(input);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 11, "{out}");
         for line in &lines[..10] {
@@ -189,8 +190,8 @@ mod tests {
     #[test]
     fn store_errors_are_err_replies_and_the_shell_goes_on() {
         let mut store = MemStore::fresh();
-        store.fail_on = Some(b"bad".to_vec());
-        let out = session(
+        store.faults.fail_on = Some(b"bad".to_vec());
+        let out = session_on(
             &mut store,
             b"put bad v\nput a 1\nput c 3\nget bad\nscan\nget a\n",
         );
@@ -208,18 +209,16 @@ mod tests {
     #[test]
     fn unsupported_compact_is_an_err_reply() {
         let mut store = MemStore::fresh();
-        store.no_compact = true;
+        store.faults.no_compact = true;
         assert_eq!(
-            session(&mut store, b"compact\n"),
+            session_on(&mut store, b"compact\n"),
             "ERR compact is not supported by this stage\n"
         );
     }
 
     #[test]
     fn reserved_and_odd_values_come_back_quoted() {
-        let mut store = MemStore::fresh();
         let out = session(
-            &mut store,
             b"put a \"(nil)\"\nget a\nput b \"\"\nget b\nput ERR x\nscan\nput c \xff\nget c\n",
         );
         assert_eq!(
@@ -254,17 +253,8 @@ mod tests {
 
     #[test]
     fn a_broken_output_ends_the_loop_with_an_error() {
-        struct Broken;
-        impl Write for Broken {
-            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-                Err(io::ErrorKind::BrokenPipe.into())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
         let mut store = MemStore::fresh();
-        let e = serve(&mut store, &b"put a 1\nget a\n"[..], Broken).unwrap_err();
+        let e = serve(&mut store, &b"put a 1\nget a\n"[..], ClosedPipe).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
     }
 
@@ -274,9 +264,8 @@ mod tests {
             key in prop::collection::vec(any::<u8>(), 0..12),
             value in prop::collection::vec(any::<u8>(), 0..12),
         ) {
-            let mut store = MemStore::fresh();
-            let input = format!("put {} {}\nget {}\nscan\n", quote(&key), quote(&value), quote(&key));
-            let out = session(&mut store, input.as_bytes());
+                        let input = format!("put {} {}\nget {}\nscan\n", quote(&key), quote(&value), quote(&key));
+            let out = session(input.as_bytes());
             let lines: Vec<&str> = out.lines().collect();
             prop_assert_eq!(lines.len(), 4);
             prop_assert_eq!(lines[0], "OK");

@@ -3,50 +3,35 @@
 //! The CLI is generic over the store, and no lesson may be a dependency of the CLI, so the tests
 //! drive it with this stand-in. "Directories" live in a process-wide map, so separate one-shot
 //! invocations on the same `--dir` see each other's writes, as they would on disk. A directory
-//! whose last component is `locked` is locked; options can make it fail on purpose.
+//! whose last component is `locked` is locked; a test can give a directory [`Faults`] so that
+//! its store fails on purpose.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use rkv_contract::{Error, KvStore, Model, Result, Scan, Stats, StoreOptions, SyncMode};
+use rkv_contract::{Error, KvStore, Model, Result, Scan, Stats, SyncMode, SyncOptions};
 
-/// The "disks": one model per directory.
-static DIRS: Mutex<Option<HashMap<PathBuf, Model>>> = Mutex::new(None);
+/// The "disks": what is stored in each directory, and how it misbehaves.
+static DIRS: Mutex<Option<HashMap<PathBuf, Disk>>> = Mutex::new(None);
 
-/// Options of [`MemStore`].
+/// One directory.
 #[derive(Clone, Debug, Default)]
-pub struct MemOptions {
-    /// Recorded, not acted on.
-    pub sync: SyncMode,
-    /// See [`MemStore::fail_on`].
-    pub fail_on: Option<Vec<u8>>,
-    /// See [`MemStore::no_compact`].
-    pub no_compact: bool,
+struct Disk {
+    /// The data.
+    model: Model,
+    /// What its store does wrong.
+    faults: Faults,
 }
 
-impl StoreOptions for MemOptions {
-    fn sync(&self) -> SyncMode {
-        self.sync
-    }
-
-    fn set_sync(&mut self, sync: SyncMode) {
-        self.sync = sync;
-    }
-
-    fn set(&mut self, name: &str, value: &str) -> Result<()> {
-        match name {
-            "fail_on" => self.fail_on = Some(value.as_bytes().to_vec()),
-            "no_compact" => self.no_compact = value == "true",
-            _ => {
-                return Err(Error::invalid(
-                    format!("unknown option {name:?}"),
-                    "fail_on, no_compact",
-                ));
-            }
-        }
-        Ok(())
-    }
+/// What a store does wrong on purpose.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Puts and gets of this key fail; a scan fails on reaching it (after the smaller keys).
+    pub fail_on: Option<Vec<u8>>,
+    /// `compact` is unsupported.
+    pub no_compact: bool,
 }
 
 /// The test store.
@@ -60,10 +45,14 @@ pub struct MemStore {
     stats: Stats,
     /// The sync mode it was opened with.
     pub sync: SyncMode,
-    /// Puts and gets of this key fail; a scan fails on reaching it (after the smaller keys).
-    pub fail_on: Option<Vec<u8>>,
-    /// When set, `compact` is unsupported.
-    pub no_compact: bool,
+    /// What it does wrong.
+    pub faults: Faults,
+}
+
+/// Runs `f` on the map of directories.
+fn with_dirs<T>(f: impl FnOnce(&mut HashMap<PathBuf, Disk>) -> T) -> T {
+    let mut dirs = DIRS.lock().unwrap_or_else(PoisonError::into_inner);
+    f(dirs.get_or_insert_with(HashMap::new))
 }
 
 impl MemStore {
@@ -74,24 +63,23 @@ impl MemStore {
 
     /// The data stored for `dir` by earlier opens.
     pub fn contents(dir: &Path) -> Model {
-        let dirs = DIRS.lock().unwrap_or_else(PoisonError::into_inner);
-        dirs.as_ref()
-            .and_then(|d| d.get(dir))
-            .cloned()
-            .unwrap_or_default()
+        with_dirs(|dirs| dirs.get(dir).map(|d| d.model.clone()).unwrap_or_default())
+    }
+
+    /// Makes every later store opened on `dir` misbehave as `faults` says.
+    pub fn break_dir(dir: &Path, faults: Faults) {
+        with_dirs(|dirs| dirs.entry(dir.into()).or_default().faults = faults);
     }
 
     /// Mirrors the model to its directory.
     fn save(&self) {
         if let Some(dir) = &self.dir {
-            let mut dirs = DIRS.lock().unwrap_or_else(PoisonError::into_inner);
-            dirs.get_or_insert_with(HashMap::new)
-                .insert(dir.clone(), self.model.clone());
+            with_dirs(|dirs| dirs.entry(dir.clone()).or_default().model = self.model.clone());
         }
     }
 
     fn check(&self, key: &[u8]) -> Result<()> {
-        if self.fail_on.as_deref() == Some(key) {
+        if self.faults.fail_on.as_deref() == Some(key) {
             return Err(Error::invalid("the key is cursed", "no cursed keys"));
         }
         Ok(())
@@ -99,19 +87,19 @@ impl MemStore {
 }
 
 impl KvStore for MemStore {
-    type Options = MemOptions;
+    type Options = SyncOptions;
 
-    fn open(dir: &Path, options: MemOptions) -> Result<Self> {
+    fn open(dir: &Path, options: SyncOptions) -> Result<Self> {
         if dir.file_name().is_some_and(|n| n == "locked") {
             return Err(Error::Locked { dir: dir.into() });
         }
+        let disk = with_dirs(|dirs| dirs.get(dir).cloned().unwrap_or_default());
         Ok(MemStore {
             dir: Some(dir.into()),
-            model: Self::contents(dir),
+            model: disk.model,
             stats: Stats::default(),
             sync: options.sync,
-            fail_on: options.fail_on,
-            no_compact: options.no_compact,
+            faults: disk.faults,
         })
     }
 
@@ -139,7 +127,7 @@ impl KvStore for MemStore {
     fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<Scan<'_>> {
         self.stats.scans += 1;
         let entries = self.model.scan(start, end);
-        let fail_on = self.fail_on.clone();
+        let fail_on = self.faults.fail_on.clone();
         let mut failed = false;
         Ok(Box::new(entries.into_iter().map_while(
             move |(k, v)| match &fail_on {
@@ -158,7 +146,7 @@ impl KvStore for MemStore {
     }
 
     fn compact(&mut self) -> Result<()> {
-        if self.no_compact {
+        if self.faults.no_compact {
             return Err(Error::Unsupported("compact"));
         }
         Ok(())
@@ -173,10 +161,25 @@ impl KvStore for MemStore {
     }
 
     fn inspect(&mut self) -> Result<String> {
-        Ok(format!(
-            "memory store\nsync={}\nkeys={}",
-            self.sync,
-            self.model.len()
-        ))
+        let lines = [
+            "memory store".to_owned(),
+            format!("sync={}", self.sync),
+            format!("keys={}", self.model.len()),
+        ];
+        Ok(lines.join("\n"))
+    }
+}
+
+/// Standard output whose reader has gone away (`… | head -1`): every write and flush fails with
+/// [`io::ErrorKind::BrokenPipe`].
+pub struct ClosedPipe;
+
+impl Write for ClosedPipe {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Err(io::ErrorKind::BrokenPipe.into())
     }
 }

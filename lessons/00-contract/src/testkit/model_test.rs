@@ -130,7 +130,7 @@ fn collect_each<S: KvStore>(
     if limit == 0 {
         return Ok(seen);
     }
-    store.scan_each(start, end, &mut |key, value| {
+    store.scan_each((start, end), &mut |key, value| {
         seen.push((key.to_vec(), value.to_vec()));
         if seen.len() == limit {
             ControlFlow::Break(())
