@@ -73,7 +73,7 @@ mod write;
 
 use std::path::Path;
 
-use rkv_contract::{Bounds, KvStore, Result, Scan, Stats, Visit};
+use rkv_contract::{Bounds, KvStore, Result, Stats, Visit};
 
 pub use batch::WriteBatch;
 pub use engine::{Engine, Snapshot};
@@ -117,7 +117,7 @@ impl KvStore for Store {
         self.engine.delete(key)
     }
 
-    fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<Scan<'_>> {
+    fn scan(&mut self, start: Option<&[u8]>, end: Option<&[u8]>) -> Result<rkv_contract::Scan<'_>> {
         Ok(Box::new(self.engine.scan(start, end)?))
     }
 
