@@ -33,10 +33,13 @@
 //! [`Store`] adapts [`Engine`] to the [`KvStore`] contract so the CLI, the conformance suite and
 //! the benchmarks drive it like every other stage.
 
+pub mod abbreviated;
+pub mod abbreviated_index;
 pub mod background;
 pub mod batch;
 pub mod bloom;
 pub mod cache;
+pub mod cached_block;
 pub mod compaction;
 pub mod cursor;
 pub mod engine;
@@ -49,6 +52,7 @@ pub mod mem_key;
 pub mod memtable;
 pub mod merge;
 pub mod options;
+pub mod prefetch;
 pub mod sst;
 pub mod table_file;
 pub mod version;

@@ -26,9 +26,9 @@
 
 use std::cmp::Ordering;
 
+use crate::abbreviated::{abbreviate_under, common_prefix, compare};
 use rkv_01_basic_store::Value;
 use rkv_02_sstables::TableEntry;
-use rkv_05_compression::abbreviated::{abbreviate_under, common_prefix, compare};
 use rkv_contract::Result;
 
 use crate::cursor::Cursor;
