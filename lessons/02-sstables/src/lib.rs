@@ -43,6 +43,7 @@ pub mod options;
 pub mod scan_table;
 pub mod store;
 pub mod table;
+pub mod table_ends;
 pub mod table_list;
 
 pub use journal::Journal;
