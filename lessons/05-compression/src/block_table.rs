@@ -265,24 +265,9 @@ impl<F: Frame> Table for BlockTable<F> {
 }
 
 impl<F: Frame> BlockTable<F> {
-    /// The file, for error messages.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The index: the last key and the handle of every data block.
     pub fn index(&self) -> &BlockIndex {
         &self.index
-    }
-
-    /// Number of data blocks.
-    pub fn block_count(&self) -> usize {
-        self.index.len()
-    }
-
-    /// The first data block that can hold a key `>= key` (`block_count()` if none can).
-    pub fn find_block(&self, key: &[u8]) -> usize {
-        self.index.find(key, &mut Stats::default())
     }
 
     /// Reads data block `i` from the file, checks its frame and decompresses it, counting the

@@ -44,6 +44,7 @@ pub mod compaction;
 pub mod cursor;
 pub mod engine;
 pub mod graveyard;
+pub mod heap_merge;
 pub mod internal_key;
 pub mod iter;
 pub mod manifest;
