@@ -27,6 +27,45 @@ fn shuffled(i: u64) -> u64 {
     (i * 999_983) % KEYS
 }
 
+/// What the walk needs of a merge.
+trait Merge {
+    /// The current entry's key length, if there is a current entry.
+    fn key_len(&self) -> Option<usize>;
+    /// Moves on to the next entry.
+    fn step(&mut self) -> rkv_contract::Result<bool>;
+}
+
+impl Merge for HeapMerged {
+    fn key_len(&self) -> Option<usize> {
+        self.entry().map(|(key, _)| key.len())
+    }
+    fn step(&mut self) -> rkv_contract::Result<bool> {
+        self.advance()
+    }
+}
+
+impl Merge for Merged {
+    fn key_len(&self) -> Option<usize> {
+        self.entry().map(|(key, _)| key.len())
+    }
+    fn step(&mut self) -> rkv_contract::Result<bool> {
+        self.advance()
+    }
+}
+
+/// How long it takes to make a merge and walk it to the end.
+fn walk<M: Merge>(make: impl FnOnce() -> M) -> rkv_contract::Result<Duration> {
+    let started = Instant::now();
+    let mut merge = make();
+    let mut seen = 0;
+    while let Some(len) = merge.key_len() {
+        seen += len;
+        merge.step()?;
+    }
+    std::hint::black_box(seen);
+    Ok(started.elapsed())
+}
+
 fn main() -> rkv_contract::Result<()> {
     let sources: Vec<Arc<Memtable>> = (0..SOURCES)
         .map(|_| Arc::new(Memtable::new(usize::MAX)))
@@ -47,25 +86,8 @@ fn main() -> rkv_contract::Result<()> {
     };
     let (mut heap_best, mut tree_best) = (Duration::MAX, Duration::MAX);
     for _ in 0..ROUNDS {
-        let started = Instant::now();
-        let mut heap = HeapMerged::new(cursors());
-        let mut seen = 0u64;
-        while let Some((key, _)) = heap.entry() {
-            seen += key.len() as u64;
-            heap.advance()?;
-        }
-        heap_best = heap_best.min(started.elapsed());
-        std::hint::black_box(seen);
-
-        let started = Instant::now();
-        let mut tree = Merged::new(cursors());
-        let mut seen = 0u64;
-        while let Some((key, _)) = tree.entry() {
-            seen += key.len() as u64;
-            tree.advance()?;
-        }
-        tree_best = tree_best.min(started.elapsed());
-        std::hint::black_box(seen);
+        heap_best = heap_best.min(walk(|| HeapMerged::new(cursors()))?);
+        tree_best = tree_best.min(walk(|| Merged::new(cursors()))?);
     }
     let rate = |d: Duration| KEYS as f64 / d.as_secs_f64() / 1e6;
     println!(
