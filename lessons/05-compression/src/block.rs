@@ -81,27 +81,32 @@ impl Block {
     }
 
     /// The block's bytes: entries, then the restart offsets and their count.
+    #[inline]
     pub fn bytes(&self) -> &[u8] {
         &self.data
     }
 
     /// Where the entries end (and the restart offsets begin).
+    #[inline]
     pub fn entries_end(&self) -> usize {
         self.entries_end
     }
 
     /// Number of restart points.
+    #[inline]
     pub fn restart_count(&self) -> usize {
         self.restarts
     }
 
     /// Where the entry of restart point `i` (`< restart_count()`) starts; checked by `new`.
+    #[inline]
     pub fn restart(&self, i: usize) -> usize {
         read_u32(&self.data, self.entries_end + 4 * i) as usize
     }
 
     /// Decodes the lengths of the entry at `offset` without copying anything: the key suffix
     /// and the value stay where they are, as ranges of the block.
+    #[inline]
     fn raw_entry(&self, offset: usize) -> Result<RawEntry, BlockError> {
         let bad = |what: &str| format!("entry at block offset {offset}: {what}");
         let entries = &self.data[..self.entries_end];
@@ -175,6 +180,7 @@ impl Block {
 
     /// The full key of the restart entry at `offset`, borrowed from the block: a restart entry
     /// shares nothing with its predecessor, so its whole key is its suffix.
+    #[inline]
     fn restart_key(&self, offset: usize) -> Result<&[u8], BlockError> {
         let raw = self.raw_entry(offset)?;
         if raw.shared != 0 {

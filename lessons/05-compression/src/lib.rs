@@ -35,7 +35,10 @@
 //! ## What this stage cannot do yet
 //! A flipped bit on disk goes unnoticed: a damaged block may decompress into the wrong bytes and
 //! return a wrong value, or fail with a confusing error. Lesson 06 puts a checksum on every block
-//! (through the [`Frame`] seam defined here) and on every log record.
+//! (through the [`Frame`] seam defined here) and on every log record. And every lookup reads,
+//! decompresses and decodes its block again, even the same block twice in a row: lesson 07
+//! keeps decoded blocks in memory, in a table reader built on this crate's pieces
+//! ([`BlockTable::read_data_block`], [`block::Block`]).
 
 pub mod block;
 pub mod block_builder;
