@@ -32,55 +32,40 @@ const WARM_BELOW: usize = 8;
 struct IndexEntry {
     /// The block's last key abbreviated after the shared prefix ([`abbreviate`]).
     abbreviated: u64,
-    /// Where the block's last key ends in `keys`.
-    key_end: usize,
     /// The block's place in the file.
     handle: BlockHandle,
 }
 
-/// The last key and handle of every data block, in block order, with abbreviated keys.
+/// The handle and the abbreviated last key of every data block, in block order. The keys
+/// themselves stay in lesson 05's [`BlockIndex`], which every search is handed: it reads them
+/// only to check the shared prefix and to break a tie.
 #[derive(Debug, Default)]
 pub struct AbbreviatedIndex {
-    /// Every block's last key, concatenated.
-    keys: Vec<u8>,
     /// One entry per block, in block order.
     entries: Vec<IndexEntry>,
-    /// How many leading bytes every key in the index shares (those of the first and last key).
+    /// How many leading bytes every key in the index shares (those of the first and last key;
+    /// every key sorted between two keys shares their common prefix).
     shared: usize,
 }
 
 impl AbbreviatedIndex {
-    /// The same blocks as lesson 05's `index`.
+    /// The blocks of lesson 05's `index`, abbreviated.
     pub fn new(index: &BlockIndex) -> Self {
-        let mut abbreviated = AbbreviatedIndex::default();
-        for i in 0..index.len() {
-            if let Some(handle) = index.handle(i) {
-                abbreviated.push(index.last_key(i), handle);
-            }
-        }
-        abbreviated
-    }
-
-    /// Appends block `handle`, whose last key is `last_key`; keys must come in increasing order.
-    pub fn push(&mut self, last_key: &[u8], handle: BlockHandle) {
-        let shared = match self.entries.first() {
-            None => last_key.len(),
-            Some(_) => common_prefix(self.last_key(0), last_key).min(self.shared),
+        let shared = match index.len() {
+            0 => 0,
+            blocks => common_prefix(index.last_key(0), index.last_key(blocks - 1)),
         };
-        self.keys.extend_from_slice(last_key);
-        self.entries.push(IndexEntry {
-            abbreviated: abbreviate(last_key, shared),
-            key_end: self.keys.len(),
-            handle,
-        });
-        if shared != self.shared {
-            // The shared prefix shrank: the entries before this one abbreviate from a new place.
-            // It can shrink at most once per byte of the first key, so this stays cheap.
-            self.shared = shared;
-            for i in 0..self.entries.len() {
-                self.entries[i].abbreviated = abbreviate(self.last_key(i), shared);
-            }
-        }
+        let entries = (0..index.len())
+            .filter_map(|i| {
+                let handle = index.handle(i)?;
+                let abbreviated = abbreviate(index.last_key(i), shared);
+                Some(IndexEntry {
+                    abbreviated,
+                    handle,
+                })
+            })
+            .collect();
+        AbbreviatedIndex { entries, shared }
     }
 
     /// Number of data blocks.
@@ -93,48 +78,37 @@ impl AbbreviatedIndex {
         self.entries.is_empty()
     }
 
-    /// The last key of block `i`.
-    pub fn last_key(&self, i: usize) -> &[u8] {
-        let start = if i == 0 {
-            0
-        } else {
-            self.entries[i - 1].key_end
-        };
-        &self.keys[start..self.entries[i].key_end]
-    }
-
     /// The handle of block `i`, if there is one.
     pub fn handle(&self, i: usize) -> Option<BlockHandle> {
         self.entries.get(i).map(|entry| entry.handle)
     }
 
-    /// Every block's handle, in order.
-    pub fn handles(&self) -> impl Iterator<Item = BlockHandle> + '_ {
-        self.entries.iter().map(|entry| entry.handle)
-    }
-
     // ANCHOR: find
     /// The first block whose last key is `>= key` — the only block that can hold `key` — or
-    /// `len()` when `key` is beyond the table's last key.
-    pub fn find(&self, key: &[u8], stats: &mut Stats) -> usize {
-        self.find_warming(key, stats, |_| {})
+    /// `len()` when `key` is beyond the table's last key. `keys` is the lesson 05 index this one
+    /// was built from.
+    pub fn find(&self, keys: &BlockIndex, key: &[u8], stats: &mut Stats) -> usize {
+        self.find_warming(keys, key, stats, |_| {})
     }
 
-    /// [`AbbreviatedIndex::find`], calling `warm(i)` for the few blocks `i` the search still has to
-    /// choose from in its last steps (the answer is one of them, or `len()`), so that the
+    /// [`AbbreviatedIndex::find`], calling `warm(i)` for the few blocks `i` the search still has
+    /// to choose from in its last steps (the answer is one of them, or `len()`), so that the
     /// caller can ask memory for what it will read of the answer while the search goes on.
     pub fn find_warming(
         &self,
+        keys: &BlockIndex,
         key: &[u8],
         stats: &mut Stats,
         mut warm: impl FnMut(usize),
     ) -> usize {
-        let Some(first) = self.entries.first() else {
+        if self.entries.is_empty() || keys.len() != self.entries.len() {
             return 0;
-        };
+        }
         // Every key here starts with the shared prefix; a key that does not is below them all
         // or above them all.
-        let prefix = &self.keys[..self.shared.min(first.key_end)];
+        let Some(prefix) = keys.last_key(0).get(..self.shared) else {
+            return 0; // not the index this one was built from
+        };
         stats.key_comparisons += 1;
         let below_all = match key[..key.len().min(prefix.len())].cmp(prefix) {
             std::cmp::Ordering::Less => true,
@@ -161,7 +135,7 @@ impl AbbreviatedIndex {
             let entry = self.entries[mid].abbreviated;
             // Only equal abbreviations need the keys themselves to decide.
             let below = entry < abbreviated
-                || (entry == abbreviated && self.last_key(mid)[self.shared..] < key[self.shared..]);
+                || (entry == abbreviated && keys.last_key(mid)[self.shared..] < key[self.shared..]);
             if below {
                 low = mid + 1;
             } else {
@@ -192,19 +166,18 @@ mod tests {
         // Lesson 05's search over the plain index gives the same answers.
         let expected_plain = plain.find(probe, &mut Stats::default());
         prop_assert_eq!(index.len(), keys.len());
-        for (i, key) in keys.iter().enumerate() {
-            prop_assert_eq!(index.last_key(i), key.as_slice());
+        for i in 0..keys.len() {
             prop_assert_eq!(index.handle(i).map(|h| h.offset), Some(i as u64 * 10));
         }
         let expected = keys
             .iter()
             .position(|k| k.as_slice() >= probe)
             .unwrap_or(keys.len());
-        prop_assert_eq!(index.find(probe, &mut Stats::default()), expected);
+        prop_assert_eq!(index.find(&plain, probe, &mut Stats::default()), expected);
         prop_assert_eq!(expected_plain, expected);
         // The answer is among the few blocks warmed (when it is a block).
         let mut warmed = Vec::new();
-        let found = index.find_warming(probe, &mut Stats::default(), |i| warmed.push(i));
+        let found = index.find_warming(&plain, probe, &mut Stats::default(), |i| warmed.push(i));
         prop_assert_eq!(found, expected);
         prop_assert!(
             found == keys.len() || warmed.contains(&found),

@@ -44,7 +44,7 @@ pub type TableFormat = BlockTable<Crc32>;
 pub struct Sst {
     /// The table as lesson 06 opens it: file, footer, lesson 05's index, summary.
     table: TableFormat,
-    /// The same index, laid out for the point-read search.
+    /// The same blocks, laid out for the point-read search (the keys stay in `table`'s index).
     index: AbbreviatedIndex,
     /// The engine's block cache and this table's id in it (its file number), if it has one.
     cache: Option<(u64, Arc<BlockCache>)>,
@@ -117,11 +117,13 @@ impl Table for Sst {
         // A pinned block's struct is a memory access of its own once the search has found it;
         // touching the candidates' structs during the search's last steps overlaps it.
         let pinned = self.pinned.get();
-        let i = self.index.find_warming(start, stats, |i| {
-            if let Some(block) = pinned.and_then(|p| p.blocks.get(i)) {
-                block.touch();
-            }
-        });
+        let i = self
+            .index
+            .find_warming(self.table.index(), start, stats, |i| {
+                if let Some(block) = pinned.and_then(|p| p.blocks.get(i)) {
+                    block.touch();
+                }
+            });
         if i >= self.index.len() {
             return Ok(None);
         }
@@ -159,7 +161,8 @@ impl Sst {
 
     /// The first data block that can hold a key `>= key` (`block_count()` if none can).
     pub fn find_block(&self, key: &[u8]) -> usize {
-        self.index.find(key, &mut Stats::default())
+        self.index
+            .find(self.table.index(), key, &mut Stats::default())
     }
 
     /// Data block `i`, from the pinned blocks or the cache if they hold it: for a scan that
