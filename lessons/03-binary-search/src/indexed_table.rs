@@ -2,10 +2,10 @@
 //! record starts.
 //!
 //! The records are exactly those of lesson 02 (and of the log: lesson 01's
-//! [`encode_record`]). What is new is the **offsets array** after them — the byte offset of
-//! every record, in key order — and a footer that says where that array starts. With it, record
-//! number `i` can be reached directly, and a lookup can binary-search instead of reading from the
-//! start ([`search`](crate::search)).
+//! [`encode_record`](rkv_01_basic_store::wal::encode_record)). What is new is the **offsets
+//! array** after them — the byte offset of every record, in key order — and a footer that says
+//! where that array starts. With it, record number `i` can be reached directly, and a lookup can
+//! binary-search instead of reading from the start ([`search`](crate::search)).
 //!
 //! ## Layout
 //!
