@@ -126,27 +126,8 @@ pub struct IndexedTable {
 impl Table for IndexedTable {
     type Options = NoOptions;
 
-    // ANCHOR: write
-    fn write(
-        file: &mut File,
-        path: &Path,
-        entries: &mut dyn Iterator<Item = Result<TableEntry>>,
-        _options: &NoOptions,
-    ) -> Result<TableSummary> {
-        // Lesson 02's header and records; the footer remembers where each record starts.
-        write_table(
-            file,
-            path,
-            &MAGIC,
-            VERSION,
-            entries,
-            OffsetsIndex::default(),
-        )
-    }
-    // ANCHOR_END: write
-
     // ANCHOR: open
-    fn open(path: &Path, _options: &NoOptions) -> Result<Self> {
+    fn open(path: &Path, _options: &Self::Options) -> Result<Self> {
         let file = File::open(path).at(path)?;
         let len = file.metadata().at(path)?.len();
         let expected = format!("an rkv lesson-03 indexed table (RKV-IDX version {VERSION})");
@@ -178,6 +159,25 @@ impl Table for IndexedTable {
         Ok(table)
     }
     // ANCHOR_END: open
+
+    // ANCHOR: write
+    fn write(
+        file: &mut File,
+        path: &Path,
+        entries: &mut dyn Iterator<Item = Result<TableEntry>>,
+        _options: &Self::Options,
+    ) -> Result<TableSummary> {
+        // Lesson 02's header and records; the footer remembers where each record starts.
+        write_table(
+            file,
+            path,
+            &MAGIC,
+            VERSION,
+            entries,
+            OffsetsIndex::default(),
+        )
+    }
+    // ANCHOR_END: write
 
     // ANCHOR: get
     fn get(&self, key: &[u8], stats: &mut Stats) -> Result<Option<Value>> {

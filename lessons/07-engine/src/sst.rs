@@ -24,8 +24,8 @@ use std::sync::{Arc, OnceLock};
 
 use rkv_01_basic_store::Value;
 use rkv_02_sstables::{Table, TableEntry, TableIter, TableSummary};
+use rkv_05_compression::BlockTable;
 use rkv_05_compression::block::Block;
-use rkv_05_compression::{BlockOptions, BlockTable};
 use rkv_06_checksums::Crc32;
 use rkv_contract::{Result, Stats};
 
@@ -85,19 +85,11 @@ impl std::ops::Deref for BlockRef<'_> {
     }
 }
 
+/// Lesson 06's table format, read through the cache: writing is lesson 05's writer itself.
 impl Table for Sst {
-    type Options = BlockOptions;
+    type Options = <TableFormat as Table>::Options;
 
-    fn write(
-        file: &mut File,
-        path: &Path,
-        entries: &mut dyn Iterator<Item = Result<TableEntry>>,
-        options: &BlockOptions,
-    ) -> Result<TableSummary> {
-        TableFormat::write(file, path, entries, options)
-    }
-
-    fn open(path: &Path, options: &BlockOptions) -> Result<Self> {
+    fn open(path: &Path, options: &Self::Options) -> Result<Self> {
         let table = TableFormat::open(path, options)?;
         Ok(Sst {
             index: AbbreviatedIndex::new(table.index()),
@@ -105,6 +97,15 @@ impl Table for Sst {
             cache: None,
             pinned: OnceLock::new(),
         })
+    }
+
+    fn write(
+        file: &mut File,
+        path: &Path,
+        entries: &mut dyn Iterator<Item = Result<TableEntry>>,
+        options: &Self::Options,
+    ) -> Result<TableSummary> {
+        TableFormat::write(file, path, entries, options)
     }
 
     fn get(&self, key: &[u8], stats: &mut Stats) -> Result<Option<Value>> {
