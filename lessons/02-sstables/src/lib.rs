@@ -22,7 +22,8 @@
 //! - [`store`] — [`LsmStore`], the orchestration: flush, retire logs, merge, compact, recover.
 //!   It is written once, here, and is generic over the parts later lessons replace:
 //! - [`table`] — the [`Table`] trait, the seam for table formats; [`scan_table`] is this
-//!   lesson's format: sorted records and a footer, **no index**;
+//!   lesson's format: sorted records and a footer, **no index** ([`table_ends`] checks the
+//!   header and the footer, for lesson 03's format too);
 //! - [`lookup`] — the [`Lookup`] trait, the seam for search strategies; [`NewestFirst`] here;
 //! - [`journal`] — the [`Journal`] trait, the seam for the log format and for how `TABLES` is
 //!   protected on disk (lesson 01's log, and no protection, here);
@@ -43,6 +44,7 @@ pub mod options;
 pub mod scan_table;
 pub mod store;
 pub mod table;
+pub mod table_ends;
 pub mod table_list;
 
 pub use journal::Journal;

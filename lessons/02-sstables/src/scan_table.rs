@@ -27,6 +27,7 @@ use rkv_01_basic_store::wal::{RecordRead, encode_record, read_record};
 use rkv_contract::{Error, IoContext, Result, Stats};
 
 use crate::table::{NoOptions, Table, TableEntry, TableIter, TableSummary};
+use crate::table_ends::{check_header, read_footer, u64_at};
 
 /// First eight bytes of a lesson-02 table.
 pub const MAGIC: [u8; 8] = *b"RKV-SST\0";
@@ -34,8 +35,7 @@ pub const MAGIC: [u8; 8] = *b"RKV-SST\0";
 pub const VERSION: u32 = 1;
 /// Last eight bytes of a lesson-02 table.
 pub const FOOTER_MAGIC: [u8; 8] = *b"RKV-END\0";
-/// Header length: magic and version.
-pub const HEADER_LEN: u64 = 12;
+pub use crate::table_ends::HEADER_LEN;
 /// Footer length: entry count and magic.
 pub const FOOTER_LEN: u64 = 16;
 
@@ -63,52 +63,18 @@ impl Table for ScanTable {
         entries: &mut dyn Iterator<Item = Result<TableEntry>>,
         _options: &NoOptions,
     ) -> Result<TableSummary> {
-        let mut out = BufWriter::new(file);
-        let (mut summary, records_end) =
-            write_records(&mut out, path, &MAGIC, VERSION, entries, |_offset| {})?;
-        out.write_all(&summary.entries.to_le_bytes()).at(path)?;
-        out.write_all(&FOOTER_MAGIC).at(path)?;
-        out.flush().at(path)?;
-        summary.file_bytes = records_end + FOOTER_LEN;
-        Ok(summary)
+        write_table(file, path, &MAGIC, VERSION, entries, EntryCount)
     }
     // ANCHOR_END: write
 
     fn open(path: &Path, _options: &NoOptions) -> Result<Self> {
         let file = File::open(path).at(path)?;
         let len = file.metadata().at(path)?.len();
-        let mut header = [0u8; HEADER_LEN as usize];
-        let header_read = read_at_most(&file, 0, &mut header).at(path)?;
-        if header_read < header.len()
-            || header[..8] != MAGIC
-            || header[8..] != VERSION.to_le_bytes()
-        {
-            return Err(Error::Format {
-                file: path.to_path_buf(),
-                expected: format!("an rkv lesson-02 table (RKV-SST version {VERSION})"),
-                found: format!("{:?}", String::from_utf8_lossy(&header[..header_read])),
-            });
-        }
-        if len < HEADER_LEN + FOOTER_LEN {
-            return Err(Error::corruption(
-                path,
-                len,
-                "table is shorter than header and footer",
-            ));
-        }
-        let records_end = len - FOOTER_LEN;
-        let mut footer = [0u8; FOOTER_LEN as usize];
-        file.read_exact_at(&mut footer, records_end).at(path)?;
-        if footer[8..] != FOOTER_MAGIC {
-            return Err(Error::corruption(
-                path,
-                records_end + 8,
-                "footer magic missing",
-            ));
-        }
-        let mut count = [0u8; 8];
-        count.copy_from_slice(&footer[..8]);
-        let expected_entries = u64::from_le_bytes(count);
+        let expected = format!("an rkv lesson-02 table (RKV-SST version {VERSION})");
+        check_header(&file, path, len, &MAGIC, VERSION, expected)?;
+        let (footer, records_end) =
+            read_footer::<{ FOOTER_LEN as usize }>(&file, path, len, &FOOTER_MAGIC)?;
+        let expected_entries = u64_at(&footer, 0);
         let mut table = ScanTable {
             file,
             path: path.to_path_buf(),
@@ -176,20 +142,40 @@ impl Table for ScanTable {
     }
 }
 
-// ANCHOR: write_records
-/// Writes a table's header (`magic`, then `version`) and its records, one per entry, each
-/// encoded with lesson 01's [`encode_record`]; calls `placed` with every record's offset before
-/// writing it. Returns what was written and where the records end — the footer goes there.
+// ANCHOR: write_table
+/// What a table format writes after its records, built while the records go by.
+pub trait Footer {
+    /// Called with every record's offset, before the record is written.
+    fn placed(&mut self, offset: u64) {
+        let _ = offset;
+    }
+
+    /// The bytes that end the table, from what was written and where the records end.
+    fn finish(self, summary: &TableSummary, records_end: u64) -> Vec<u8>;
+}
+
+/// Lesson 02's footer: the number of entries, then the footer magic.
+struct EntryCount;
+
+impl Footer for EntryCount {
+    fn finish(self, summary: &TableSummary, _records_end: u64) -> Vec<u8> {
+        [summary.entries.to_le_bytes().as_slice(), &FOOTER_MAGIC].concat()
+    }
+}
+
+/// Writes a table into `file`: the header (`magic`, then `version`), one record per entry,
+/// each encoded with lesson 01's [`encode_record`], then `footer`. Returns what was written.
 ///
-/// Lesson 03's indexed table writes the same header and records and remembers the offsets.
-pub fn write_records(
-    out: &mut impl Write,
+/// Lesson 03's indexed table is written by the same function; its footer is the index.
+pub fn write_table(
+    file: &mut File,
     path: &Path,
     magic: &[u8; 8],
     version: u32,
     entries: &mut dyn Iterator<Item = Result<TableEntry>>,
-    mut placed: impl FnMut(u64),
-) -> Result<(TableSummary, u64)> {
+    mut footer: impl Footer,
+) -> Result<TableSummary> {
+    let mut out = BufWriter::new(file);
     let mut summary = TableSummary::default();
     let mut record = Vec::new();
     out.write_all(magic).at(path)?;
@@ -197,16 +183,20 @@ pub fn write_records(
     let mut written = HEADER_LEN;
     for entry in entries {
         let (key, value) = entry?;
-        placed(written);
+        footer.placed(written);
         record.clear();
         encode_record(&key, &value, &mut record);
         out.write_all(&record).at(path)?;
         written += record.len() as u64;
         summary.add(&key, &value);
     }
-    Ok((summary, written))
+    let footer = footer.finish(&summary, written);
+    out.write_all(&footer).at(path)?;
+    out.flush().at(path)?;
+    summary.file_bytes = written + footer.len() as u64;
+    Ok(summary)
 }
-// ANCHOR_END: write_records
+// ANCHOR_END: write_table
 
 impl ScanTable {
     /// A cursor over every record, from the first.
@@ -304,16 +294,4 @@ impl Read for FileSlice<'_> {
         self.offset += n as u64;
         Ok(n)
     }
-}
-
-/// Reads up to `buf.len()` bytes at `offset`; returns how many there were.
-fn read_at_most(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read_at(&mut buf[filled..], offset + filled as u64)? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
 }

@@ -2,10 +2,10 @@
 //! record starts.
 //!
 //! The records are exactly those of lesson 02 (and of the log: lesson 01's
-//! [`encode_record`]). What is new is the **offsets array** after them — the byte offset of
-//! every record, in key order — and a footer that says where that array starts. With it, record
-//! number `i` can be reached directly, and a lookup can binary-search instead of reading from the
-//! start ([`search`](crate::search)).
+//! [`encode_record`](rkv_01_basic_store::wal::encode_record)). What is new is the **offsets
+//! array** after them — the byte offset of every record, in key order — and a footer that says
+//! where that array starts. With it, record number `i` can be reached directly, and a lookup can
+//! binary-search instead of reading from the start ([`search`](crate::search)).
 //!
 //! ## Layout
 //!
@@ -53,13 +53,13 @@
 //! records instead — a *sparse* index.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use rkv_01_basic_store::Value;
 use rkv_01_basic_store::wal::RECORD_HEADER_LEN;
-use rkv_02_sstables::scan_table::write_records;
+use rkv_02_sstables::scan_table::{Footer, write_table};
+use rkv_02_sstables::table_ends::{check_header, read_footer as read_footer_bytes, u64_at};
 use rkv_02_sstables::{NoOptions, Table, TableEntry, TableIter, TableSummary};
 use rkv_contract::{Error, IoContext, MAX_KEY_BYTES, MAX_VALUE_BYTES, Result, Stats};
 
@@ -74,8 +74,8 @@ pub const MAGIC: [u8; 8] = *b"RKV-IDX\0";
 pub const VERSION: u32 = 1;
 /// Last eight bytes of a lesson-03 table.
 pub const FOOTER_MAGIC: [u8; 8] = *b"RKV-IEND";
-/// Header length: magic and version.
-pub const HEADER_LEN: u64 = 12;
+/// Header length: magic and version, as in lesson 02.
+pub use rkv_02_sstables::table_ends::HEADER_LEN;
 /// Footer length: entry count, offset of the offsets array, magic.
 pub const FOOTER_LEN: u64 = 24;
 /// Width of one entry of the offsets array.
@@ -83,6 +83,34 @@ pub const OFFSET_LEN: u64 = 8;
 /// The largest record the contract allows: fixed part, largest key, largest value.
 pub const MAX_RECORD_BYTES: u64 = (RECORD_HEADER_LEN + MAX_KEY_BYTES + MAX_VALUE_BYTES) as u64;
 // ANCHOR_END: constants
+
+// ANCHOR: offsets_index
+/// Lesson 03's footer: the offsets array, then the entry count, where the array starts, and
+/// the footer magic.
+#[derive(Default)]
+struct OffsetsIndex {
+    /// Where every record starts, in order.
+    offsets: Vec<u64>,
+}
+
+impl Footer for OffsetsIndex {
+    fn placed(&mut self, offset: u64) {
+        self.offsets.push(offset);
+    }
+
+    fn finish(self, summary: &TableSummary, index_start: u64) -> Vec<u8> {
+        let mut footer =
+            Vec::with_capacity(self.offsets.len() * OFFSET_LEN as usize + FOOTER_LEN as usize);
+        for offset in &self.offsets {
+            footer.extend_from_slice(&offset.to_le_bytes());
+        }
+        footer.extend_from_slice(&summary.entries.to_le_bytes());
+        footer.extend_from_slice(&index_start.to_le_bytes());
+        footer.extend_from_slice(&FOOTER_MAGIC);
+        footer
+    }
+}
+// ANCHOR_END: offsets_index
 
 // ANCHOR: struct
 /// An open lesson-03 table: the file, and the offset of every record in it.
@@ -98,38 +126,12 @@ pub struct IndexedTable {
 impl Table for IndexedTable {
     type Options = NoOptions;
 
-    // ANCHOR: write
-    fn write(
-        file: &mut File,
-        path: &Path,
-        entries: &mut dyn Iterator<Item = Result<TableEntry>>,
-        _options: &NoOptions,
-    ) -> Result<TableSummary> {
-        let mut out = BufWriter::new(file);
-        // Lesson 02's header and records, remembering where each record starts...
-        let mut offsets = Vec::new();
-        let (mut summary, index_start) =
-            write_records(&mut out, path, &MAGIC, VERSION, entries, |offset| {
-                offsets.push(offset)
-            })?;
-        // ...then the index: where every record starts, and the footer that finds the index.
-        for offset in &offsets {
-            out.write_all(&offset.to_le_bytes()).at(path)?;
-        }
-        out.write_all(&summary.entries.to_le_bytes()).at(path)?;
-        out.write_all(&index_start.to_le_bytes()).at(path)?;
-        out.write_all(&FOOTER_MAGIC).at(path)?;
-        out.flush().at(path)?;
-        summary.file_bytes = index_start + summary.entries * OFFSET_LEN + FOOTER_LEN;
-        Ok(summary)
-    }
-    // ANCHOR_END: write
-
     // ANCHOR: open
-    fn open(path: &Path, _options: &NoOptions) -> Result<Self> {
+    fn open(path: &Path, _options: &Self::Options) -> Result<Self> {
         let file = File::open(path).at(path)?;
         let len = file.metadata().at(path)?.len();
-        check_header(&file, path, len)?;
+        let expected = format!("an rkv lesson-03 indexed table (RKV-IDX version {VERSION})");
+        check_header(&file, path, len, &MAGIC, VERSION, expected)?;
         let (entries, index_start) = read_footer(&file, path, len)?;
         let records_end = index_start;
         let offsets = read_offsets(&file, path, entries, index_start)?;
@@ -157,6 +159,25 @@ impl Table for IndexedTable {
         Ok(table)
     }
     // ANCHOR_END: open
+
+    // ANCHOR: write
+    fn write(
+        file: &mut File,
+        path: &Path,
+        entries: &mut dyn Iterator<Item = Result<TableEntry>>,
+        _options: &Self::Options,
+    ) -> Result<TableSummary> {
+        // Lesson 02's header and records; the footer remembers where each record starts.
+        write_table(
+            file,
+            path,
+            &MAGIC,
+            VERSION,
+            entries,
+            OffsetsIndex::default(),
+        )
+    }
+    // ANCHOR_END: write
 
     // ANCHOR: get
     fn get(&self, key: &[u8], stats: &mut Stats) -> Result<Option<Value>> {
@@ -215,46 +236,13 @@ impl IndexedTable {
     // ANCHOR_END: search
 }
 
-/// Refuses a file that is not a lesson-03 table.
-fn check_header(file: &File, path: &Path, len: u64) -> Result<()> {
-    let mut header = [0u8; HEADER_LEN as usize];
-    // A file shorter than the header is not one of ours either: compare what there is.
-    let present = len.min(HEADER_LEN) as usize;
-    file.read_exact_at(&mut header[..present], 0).at(path)?;
-    if present < header.len() || header[..8] != MAGIC || header[8..] != VERSION.to_le_bytes() {
-        return Err(Error::Format {
-            file: path.to_path_buf(),
-            expected: format!("an rkv lesson-03 indexed table (RKV-IDX version {VERSION})"),
-            found: format!(
-                "a file starting with \"{}\"",
-                header[..present].escape_ascii()
-            ),
-        });
-    }
-    Ok(())
-}
-
 // ANCHOR: read_footer
 /// Reads the footer; returns the entry count and where the offsets array starts, once both are
 /// known to fit the file.
 fn read_footer(file: &File, path: &Path, len: u64) -> Result<(u64, u64)> {
-    if len < HEADER_LEN + FOOTER_LEN {
-        return Err(Error::corruption(
-            path,
-            len,
-            "table is shorter than header and footer",
-        ));
-    }
-    let footer_start = len - FOOTER_LEN;
-    let mut footer = [0u8; FOOTER_LEN as usize];
-    file.read_exact_at(&mut footer, footer_start).at(path)?;
-    if footer[16..] != FOOTER_MAGIC {
-        return Err(Error::corruption(
-            path,
-            footer_start + 16,
-            "footer magic missing (a truncated table?)",
-        ));
-    }
+    // Lesson 02's check: the file holds a footer, and it ends with the magic.
+    let (footer, footer_start) =
+        read_footer_bytes::<{ FOOTER_LEN as usize }>(file, path, len, &FOOTER_MAGIC)?;
     let entries = u64_at(&footer, 0);
     let index_start = u64_at(&footer, 8);
     // The array must fill exactly the space between the records and the footer. Checked in
@@ -324,10 +312,3 @@ fn read_offsets(file: &File, path: &Path, entries: u64, index_start: u64) -> Res
     Ok(offsets)
 }
 // ANCHOR_END: read_offsets
-
-/// The little-endian u64 at `at` of `bytes` (which the caller sized to hold it).
-fn u64_at(bytes: &[u8], at: usize) -> u64 {
-    let mut le = [0u8; 8];
-    le.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(le)
-}

@@ -9,8 +9,7 @@
 //! The search itself knows nothing of tables: it asks a `probe` how the key at position `i`
 //! compares with the one sought. Here the probe reads record `i`'s key from the file
 //! ([`IndexedTable::search`](crate::IndexedTable::search)); lesson 05 reuses the same function
-//! over the last keys of its blocks and over the restart points inside a block. Every step counts
-//! one key comparison in [`Stats`].
+//! over the last keys of its blocks. Every step counts one key comparison in [`Stats`].
 
 use std::cmp::Ordering;
 

@@ -13,17 +13,13 @@ use std::sync::Arc;
 use rkv_01_basic_store::Value;
 use rkv_contract::Stats;
 
-use crate::abbreviated::common_prefix;
 use crate::block_builder::{KIND_DELETE, KIND_PUT};
-use crate::prefetch;
 use crate::varint;
 
 /// A decoded (decompressed) block, checked enough to be read safely.
 ///
-/// Cloning one is cheap: the bytes are shared. That lets a table keep its pinned blocks by
-/// value, in one array, so a point read goes from the array straight to the block's bytes
-/// (`Arc<Block>` would put one more allocation, one more cache miss, in between), and hand
-/// copies to scans and to a block cache without allocating.
+/// Cloning one is cheap: the bytes are shared (an `Arc`), so a scan, or a cache of decoded
+/// blocks in a later lesson, can hold copies of one block without copying its bytes.
 #[derive(Clone, Debug)]
 pub struct Block {
     /// The whole block, trailer included.
@@ -32,21 +28,7 @@ pub struct Block {
     entries_end: usize,
     /// Number of restart points.
     restarts: usize,
-    /// The first [`INLINE_RESTARTS`] restart offsets, copied out of the trailer.
-    ///
-    /// The trailer is the block's last bytes, its own cache line: a point read that took the
-    /// offsets from there waited for one more memory access before it could even look at a
-    /// key. A 4 KiB block with a restart every 16 entries has two or three restart points, so
-    /// they usually all fit here, in the small struct a reader touches first anyway.
-    inline_restarts: [u32; INLINE_RESTARTS],
 }
-
-/// How many restart offsets a [`Block`] keeps beside its bytes.
-const INLINE_RESTARTS: usize = 4;
-
-/// The most bytes of entries a point read asks memory for ahead of its scan (32 cache lines:
-/// the entries between two restart points of a 4 KiB block holding 100-byte values).
-const PREFETCH_LIMIT: usize = 2048;
 
 /// A reason a block is corrupt.
 pub type BlockError = String;
@@ -72,18 +54,14 @@ impl Block {
             .checked_mul(4)
             .and_then(|bytes| (len - 4).checked_sub(bytes))
             .ok_or_else(|| format!("{restarts} restart points do not fit in {len} bytes"))?;
-        let mut block = Block {
+        let block = Block {
             data: Arc::from(data),
             entries_end,
             restarts,
-            inline_restarts: [0; INLINE_RESTARTS],
         };
         let mut previous = None;
         for i in 0..restarts {
-            let offset = read_u32(&block.data, entries_end + 4 * i) as usize;
-            if let Some(slot) = block.inline_restarts.get_mut(i) {
-                *slot = offset as u32;
-            }
+            let offset = block.restart(i);
             if offset >= entries_end || previous.is_some_and(|p| offset <= p) {
                 return Err(format!(
                     "restart point {i} at {offset} is out of order or range"
@@ -102,15 +80,33 @@ impl Block {
         self.data.len()
     }
 
-    fn restart(&self, i: usize) -> usize {
-        match self.inline_restarts.get(i) {
-            Some(&offset) => offset as usize,
-            None => read_u32(&self.data, self.entries_end + 4 * i) as usize,
-        }
+    /// The block's bytes: entries, then the restart offsets and their count.
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Where the entries end (and the restart offsets begin).
+    #[inline]
+    pub fn entries_end(&self) -> usize {
+        self.entries_end
+    }
+
+    /// Number of restart points.
+    #[inline]
+    pub fn restart_count(&self) -> usize {
+        self.restarts
+    }
+
+    /// Where the entry of restart point `i` (`< restart_count()`) starts; checked by `new`.
+    #[inline]
+    pub fn restart(&self, i: usize) -> usize {
+        read_u32(&self.data, self.entries_end + 4 * i) as usize
     }
 
     /// Decodes the lengths of the entry at `offset` without copying anything: the key suffix
     /// and the value stay where they are, as ranges of the block.
+    #[inline]
     fn raw_entry(&self, offset: usize) -> Result<RawEntry, BlockError> {
         let bad = |what: &str| format!("entry at block offset {offset}: {what}");
         let entries = &self.data[..self.entries_end];
@@ -182,10 +178,10 @@ impl Block {
         }
     }
 
-    /// The full key stored at restart point `i`, borrowed from the block: a restart entry
+    /// The full key of the restart entry at `offset`, borrowed from the block: a restart entry
     /// shares nothing with its predecessor, so its whole key is its suffix.
-    fn restart_key(&self, i: usize) -> Result<&[u8], BlockError> {
-        let offset = self.restart(i);
+    #[inline]
+    fn restart_key(&self, offset: usize) -> Result<&[u8], BlockError> {
         let raw = self.raw_entry(offset)?;
         if raw.shared != 0 {
             return Err(format!(
@@ -196,22 +192,27 @@ impl Block {
         Ok(&self.data[raw.suffix])
     }
 
-    /// Reads this struct's fields without waiting for them (see [`prefetch`]): a reader that
-    /// will soon need the block asks memory for it early.
-    pub fn touch(&self) {
-        prefetch::value(self.entries_end ^ self.restarts);
+    /// The index of the last restart point whose key is `<= target` (0 if none is).
+    pub fn seek_restart(&self, target: &[u8], stats: &mut Stats) -> Result<usize, BlockError> {
+        self.seek_restart_by(target, stats, |i| self.restart(i))
     }
 
     // ANCHOR: seek_restart
-    /// The index of the last restart point whose key is `<= target` (0 if none is).
-    fn seek_restart(&self, target: &[u8], stats: &mut Stats) -> Result<usize, BlockError> {
+    /// [`Block::seek_restart`], finding restart point `i`'s entry at `restart(i)`: a reader
+    /// that keeps some restart offsets elsewhere passes its own way to find them.
+    pub fn seek_restart_by(
+        &self,
+        target: &[u8],
+        stats: &mut Stats,
+        restart: impl Fn(usize) -> usize,
+    ) -> Result<usize, BlockError> {
         let (mut low, mut high) = (0, self.restarts);
         // Invariant: every restart before `low` has a key <= target (or low == 0); every restart
         // from `high` on has a key > target.
         while high - low > 1 {
             let mid = low + (high - low) / 2;
             stats.key_comparisons += 1;
-            if self.restart_key(mid)? <= target {
+            if self.restart_key(restart(mid))? <= target {
                 low = mid;
             } else {
                 high = mid;
@@ -230,15 +231,8 @@ impl Block {
         })
     }
 
-    /// The first entry with a key `>= target`, if the block has one.
-    ///
-    /// Entries are decoded in place, and their keys are never rebuilt: the search keeps only
-    /// `matched`, how many leading bytes the last key it passed (which was below `target`)
-    /// shares with `target`. An entry that shares more than that with its predecessor also
-    /// equals it at byte `matched`, where the predecessor was already below `target`: it is
-    /// below too, passed without looking at its suffix. Otherwise its first `shared` bytes are
-    /// `target`'s, and only its suffix is compared — usually one byte decides. The answer's key
-    /// is `target`'s first `shared` bytes followed by its suffix.
+    /// The first entry with a key `>= target`, if the block has one: the restart point to
+    /// start from, then a scan of at most a restart interval of entries.
     pub fn seek(
         &self,
         target: &[u8],
@@ -247,21 +241,28 @@ impl Block {
         if self.restarts == 0 {
             return Ok(None);
         }
-        // Ask memory for the restart points' entries all at once (a 4 KiB block has two or
-        // three), not one after another as the binary search reaches them...
-        if self.restarts <= INLINE_RESTARTS {
-            let restarts = self.inline_restarts.iter().take(self.restarts);
-            prefetch::bytes_at(&self.data, restarts.map(|&offset| offset as usize));
-        }
         let restart = self.seek_restart(target, stats)?;
-        let mut offset = self.restart(restart);
-        // ...then for the entries the scan may decode, up to the next restart point.
-        let scan_end = match restart + 1 {
-            next if next < self.restarts => self.restart(next),
-            _ => self.entries_end,
-        };
-        let scan_end = scan_end.min(offset + PREFETCH_LIMIT);
-        prefetch::lines(self.data.get(offset..scan_end).unwrap_or_default());
+        self.seek_from(self.restart(restart), target, stats)
+    }
+    // ANCHOR_END: get
+
+    // ANCHOR: seek_from
+    /// The first entry with a key `>= target`, scanning from the entry at `offset`, which must
+    /// be a restart point's whose key is `<= target` (or the first entry).
+    ///
+    /// Entries are decoded in place, and their keys are never rebuilt: the scan keeps only
+    /// `matched`, how many leading bytes the last key it passed (which was below `target`)
+    /// shares with `target`. An entry that shares more than that with its predecessor also
+    /// equals it at byte `matched`, where the predecessor was already below `target`: it is
+    /// below too, passed without looking at its suffix. Otherwise its first `shared` bytes are
+    /// `target`'s, and only its suffix is compared — usually one byte decides. The answer's key
+    /// is `target`'s first `shared` bytes followed by its suffix.
+    pub fn seek_from(
+        &self,
+        mut offset: usize,
+        target: &[u8],
+        stats: &mut Stats,
+    ) -> Result<Option<(Vec<u8>, Value)>, BlockError> {
         let (mut matched, mut previous_len) = (0, 0);
         while offset < self.entries_end {
             let raw = self.raw_entry(offset)?;
@@ -291,7 +292,7 @@ impl Block {
         }
         Ok(None)
     }
-    // ANCHOR_END: get
+    // ANCHOR_END: seek_from
 
     /// Every entry with key `>= start`, in order. Takes the block by value: a caller holding a
     /// block shared with a cache or a table passes a clone, which shares the bytes.
@@ -421,6 +422,11 @@ impl Iterator for OwnedEntries {
         }
         Some(Ok(entry))
     }
+}
+
+/// How many leading bytes `a` and `b` have in common.
+pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 fn read_u32(data: &[u8], at: usize) -> u32 {

@@ -1,160 +1,74 @@
 //! The in-memory index of a block table: the last key and the handle of every data block.
 //!
-//! A lookup binary-searches it on every read, so its memory layout matters more than its code.
-//! Kept as a `Vec` of `(Vec<u8>, handle)` pairs, every probe of the search would follow a
-//! pointer to a separately allocated key — a likely cache miss per step, ten steps for a table
-//! of a thousand blocks. Here every key lives in one byte buffer, one after the other, and the
-//! search does not even read them in the common case: each block has one fixed-size entry
-//! holding where its key ends, its handle, and an **abbreviated key**.
+//! It is lesson 03's offsets array made sparse: one entry per *block* instead of one per record.
+//! A lookup asks it for the first block whose last key is at least the key sought — the only
+//! block that can hold it — with lesson 03's [`binary_search`], whose probe here compares a
+//! block's last key, already in memory, so the search reads nothing from disk.
 //!
-//! ## Abbreviated keys
-//! Every key of the index starts with the prefix its first and last keys share (everything
-//! sorted between two keys shares their common prefix), so the index stores it once and, per
-//! block, the key's [abbreviation](crate::abbreviated) after it. A probe of the search is then
-//! one 32-byte entry — one cache line at most — instead of two reads in two arrays, and one
-//! integer comparison instead of a `memcmp`; only equal abbreviations compare the keys.
+//! All the last keys live in one byte buffer, one after the other, with where each ends: one
+//! allocation for the whole index instead of one per block.
 
+use rkv_03_binary_search::binary_search;
 use rkv_contract::Stats;
 
-use crate::abbreviated::{abbreviate, common_prefix};
-use crate::block_table::BlockHandle;
-
-/// [`BlockIndex::find_warming`] warms the blocks a search looks at once at most this many are
-/// left (its last four steps, and the bound it starts them with): the answer is one of those.
-/// Earlier steps look at blocks far from the answer.
-const WARM_BELOW: usize = 8;
-
-/// One data block in the index: everything one probe of the search needs, side by side.
-#[derive(Clone, Copy, Debug)]
-struct IndexEntry {
-    /// The block's last key abbreviated after the shared prefix ([`abbreviate`]).
-    abbreviated: u64,
-    /// Where the block's last key ends in `keys`.
-    key_end: usize,
-    /// The block's place in the file.
-    handle: BlockHandle,
-}
+use crate::block_handle::BlockHandle;
 
 /// The last key and handle of every data block, in block order.
 #[derive(Debug, Default)]
 pub struct BlockIndex {
     /// Every block's last key, concatenated.
     keys: Vec<u8>,
-    /// One entry per block, in block order.
-    entries: Vec<IndexEntry>,
-    /// How many leading bytes every key in the index shares (those of the first and last key).
-    shared: usize,
+    /// Where each block's last key ends in `keys`, in block order.
+    key_ends: Vec<usize>,
+    /// Every block's handle, in block order.
+    handles: Vec<BlockHandle>,
 }
 
 impl BlockIndex {
     /// Appends block `handle`, whose last key is `last_key`; keys must come in increasing order.
     pub fn push(&mut self, last_key: &[u8], handle: BlockHandle) {
-        let shared = match self.entries.first() {
-            None => last_key.len(),
-            Some(_) => common_prefix(self.last_key(0), last_key).min(self.shared),
-        };
         self.keys.extend_from_slice(last_key);
-        self.entries.push(IndexEntry {
-            abbreviated: abbreviate(last_key, shared),
-            key_end: self.keys.len(),
-            handle,
-        });
-        if shared != self.shared {
-            // The shared prefix shrank: the entries before this one abbreviate from a new place.
-            // It can shrink at most once per byte of the first key, so this stays cheap.
-            self.shared = shared;
-            for i in 0..self.entries.len() {
-                self.entries[i].abbreviated = abbreviate(self.last_key(i), shared);
-            }
-        }
+        self.key_ends.push(self.keys.len());
+        self.handles.push(handle);
     }
 
     /// Number of data blocks.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.handles.len()
     }
 
     /// True when the table has no data block.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.handles.is_empty()
     }
 
     /// The last key of block `i`.
     pub fn last_key(&self, i: usize) -> &[u8] {
-        let start = if i == 0 {
-            0
-        } else {
-            self.entries[i - 1].key_end
-        };
-        &self.keys[start..self.entries[i].key_end]
+        let start = if i == 0 { 0 } else { self.key_ends[i - 1] };
+        &self.keys[start..self.key_ends[i]]
     }
 
     /// The handle of block `i`, if there is one.
     pub fn handle(&self, i: usize) -> Option<BlockHandle> {
-        self.entries.get(i).map(|entry| entry.handle)
+        self.handles.get(i).copied()
     }
 
     /// Every block's handle, in order.
     pub fn handles(&self) -> impl Iterator<Item = BlockHandle> + '_ {
-        self.entries.iter().map(|entry| entry.handle)
+        self.handles.iter().copied()
     }
 
     // ANCHOR: find
     /// The first block whose last key is `>= key` — the only block that can hold `key` — or
     /// `len()` when `key` is beyond the table's last key.
     pub fn find(&self, key: &[u8], stats: &mut Stats) -> usize {
-        self.find_warming(key, stats, |_| {})
-    }
-
-    /// [`BlockIndex::find`], calling `warm(i)` for the few blocks `i` the search still has to
-    /// choose from in its last steps (the answer is one of them, or `len()`), so that the
-    /// caller can ask memory for what it will read of the answer while the search goes on.
-    pub fn find_warming(
-        &self,
-        key: &[u8],
-        stats: &mut Stats,
-        mut warm: impl FnMut(usize),
-    ) -> usize {
-        let Some(first) = self.entries.first() else {
-            return 0;
-        };
-        // Every key here starts with the shared prefix; a key that does not is below them all
-        // or above them all.
-        let prefix = &self.keys[..self.shared.min(first.key_end)];
-        stats.key_comparisons += 1;
-        let below_all = match key[..key.len().min(prefix.len())].cmp(prefix) {
-            std::cmp::Ordering::Less => true,
-            std::cmp::Ordering::Greater => return self.len(),
-            std::cmp::Ordering::Equal => key.len() < prefix.len(),
-        };
-        if below_all {
-            warm(0);
-            return 0;
+        let found = binary_search(self.len(), stats, |i, _| {
+            Ok::<_, std::convert::Infallible>(self.last_key(i).cmp(key))
+        });
+        match found {
+            Ok(position) => position.index(),
+            Err(never) => match never {},
         }
-        let abbreviated = abbreviate(key, self.shared);
-        let (mut low, mut high) = (0, self.len());
-        let mut warming = false;
-        while low < high {
-            let mid = low + (high - low) / 2;
-            if high - low <= WARM_BELOW {
-                if !warming && high < self.len() {
-                    warm(high); // the answer if every step from here goes low
-                }
-                warming = true;
-                warm(mid);
-            }
-            stats.key_comparisons += 1;
-            let entry = self.entries[mid].abbreviated;
-            // Only equal abbreviations need the keys themselves to decide.
-            let below = entry < abbreviated
-                || (entry == abbreviated && self.last_key(mid)[self.shared..] < key[self.shared..]);
-            if below {
-                low = mid + 1;
-            } else {
-                high = mid;
-            }
-        }
-        low
     }
     // ANCHOR_END: find
 }
@@ -164,69 +78,27 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Checks `find` (and the stored keys and handles) against a linear search.
-    fn agrees_with_a_linear_search(keys: &[Vec<u8>], probe: &[u8]) -> Result<(), TestCaseError> {
-        let mut index = BlockIndex::default();
-        for (i, key) in keys.iter().enumerate() {
-            index.push(
-                key,
-                BlockHandle {
-                    offset: i as u64 * 10,
-                    size: 10,
-                },
-            );
-        }
-        prop_assert_eq!(index.len(), keys.len());
-        for (i, key) in keys.iter().enumerate() {
-            prop_assert_eq!(index.last_key(i), key.as_slice());
-            prop_assert_eq!(index.handle(i).map(|h| h.offset), Some(i as u64 * 10));
-        }
-        let expected = keys
-            .iter()
-            .position(|k| k.as_slice() >= probe)
-            .unwrap_or(keys.len());
-        prop_assert_eq!(index.find(probe, &mut Stats::default()), expected);
-        // The answer is among the few blocks warmed (when it is a block).
-        let mut warmed = Vec::new();
-        let found = index.find_warming(probe, &mut Stats::default(), |i| warmed.push(i));
-        prop_assert_eq!(found, expected);
-        prop_assert!(
-            found == keys.len() || warmed.contains(&found),
-            "{found} not in {warmed:?}"
-        );
-        prop_assert!(warmed.len() <= 5, "warmed {warmed:?}");
-        Ok(())
-    }
-
-    /// Bytes from a three-letter alphabet, so that keys share prefixes and tie often.
-    fn bytes(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u8>> {
-        prop::collection::vec(prop::sample::select(vec![0u8, 1, 0xff]), len)
-    }
-
     proptest! {
+        /// `find` agrees with a linear search within lesson 03's bound on comparisons, and the
+        /// index gives back every key and handle it was given.
         #[test]
-        fn find_agrees_with_a_linear_search(
-            keys in prop::collection::btree_set(prop::collection::vec(any::<u8>(), 0..6), 0..40),
-            probe in prop::collection::vec(any::<u8>(), 0..6),
+        fn find_is_a_binary_search_over_last_keys(
+            last_keys in prop::collection::btree_set(prop::collection::vec(0u8..3, 0..4), 0..60),
+            sought in prop::collection::vec(0u8..3, 0..5),
         ) {
-            let keys: Vec<Vec<u8>> = keys.into_iter().collect();
-            agrees_with_a_linear_search(&keys, &probe)?;
-        }
-
-        /// Keys with a long shared prefix and tails longer than an abbreviation: the prefix
-        /// shrinks as keys arrive, abbreviations tie, and probes fall inside and outside it.
-        #[test]
-        fn find_agrees_with_a_linear_search_when_abbreviations_tie(
-            prefix in bytes(0..12),
-            tails in prop::collection::btree_set(bytes(0..14), 1..40),
-            probe_prefix_len in 0usize..14,
-            probe_tail in bytes(0..14),
-        ) {
-            let mut keys: Vec<Vec<u8>> = tails.iter().map(|t| [prefix.as_slice(), t].concat()).collect();
-            keys.sort();
-            let cut = probe_prefix_len.min(prefix.len());
-            let probe = [&prefix[..cut], probe_tail.as_slice()].concat();
-            agrees_with_a_linear_search(&keys, &probe)?;
+            let mut index = BlockIndex::default();
+            for (i, key) in last_keys.iter().enumerate() {
+                index.push(key, BlockHandle { offset: 100 * i as u64, size: 100 });
+            }
+            for (i, key) in last_keys.iter().enumerate() {
+                prop_assert_eq!(index.last_key(i), key.as_slice());
+                prop_assert_eq!(index.handle(i), Some(BlockHandle { offset: 100 * i as u64, size: 100 }));
+            }
+            let mut stats = Stats::default();
+            let first_not_below = last_keys.iter().filter(|k| **k < sought).count();
+            prop_assert_eq!(index.find(&sought, &mut stats), first_not_below);
+            let bound = usize::BITS - index.len().leading_zeros();
+            prop_assert!(stats.key_comparisons <= u64::from(bound));
         }
     }
 }

@@ -18,17 +18,17 @@
 //! index entry instead of about forty. A lookup binary-searches the index for the one block that
 //! can hold the key, reads and decompresses that block, and searches it ([`Block::get`]).
 //!
-//! Data blocks can come from a [`BlockCache`] instead of the disk: a store that wants one hands
-//! it to the table with [`BlockTable::with_cache`] (lesson 07 does; lessons 05 and 06 do not).
-//! Such a table can also *pin* all its decoded blocks ([`BlockTable::pin_blocks`]), inside the
-//! cache's budget, and then finds a block by its number without asking the cache at all.
+//! Every lookup reads its block from the file again: this lesson keeps no decoded block in
+//! memory. The pieces a lookup is made of — the index ([`BlockTable::index`]) and reading,
+//! checking and decompressing data block `i` ([`BlockTable::read_data_block`]) — are public, so
+//! that a store that does keep blocks in memory (lesson 07's block cache) builds on them instead
+//! of reading the format again.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::marker::PhantomData;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
 
 use rkv_01_basic_store::Value;
 use rkv_02_sstables::{Table, TableEntry, TableIter, TableSummary};
@@ -36,10 +36,10 @@ use rkv_contract::{Error, IoContext, MAX_KEY_BYTES, MAX_VALUE_BYTES, Result, Sta
 
 use crate::block::Block;
 use crate::block_builder::BlockBuilder;
-use crate::block_cache::BlockCache;
+use crate::block_handle::BlockHandle;
 use crate::block_index::BlockIndex;
 use crate::frame::Frame;
-use crate::{BlockOptions, Codec, varint};
+use crate::{BlockOptions, Codec};
 
 /// Last eight bytes of a block table's footer body.
 pub const MAGIC: [u8; 8] = *b"RKV-BLK\0";
@@ -53,32 +53,6 @@ pub const MAX_DATA_BLOCK: usize = MAX_KEY_BYTES + MAX_VALUE_BYTES + (1 << 20) + 
 /// The largest decompressed index block a reader accepts (about two million blocks).
 pub const MAX_INDEX_BLOCK: usize = 64 << 20;
 
-// ANCHOR: handle
-/// Where a block lives in the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BlockHandle {
-    /// Offset of the block's first byte.
-    pub offset: u64,
-    /// Size of the block on disk, header and trailer included.
-    pub size: u64,
-}
-
-impl BlockHandle {
-    fn encode(self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(12);
-        varint::put(&mut out, self.offset);
-        varint::put(&mut out, self.size);
-        out
-    }
-
-    fn decode(bytes: &[u8]) -> Option<BlockHandle> {
-        let (offset, used) = varint::get(bytes)?;
-        let (size, rest) = varint::get(&bytes[used..])?;
-        (used + rest == bytes.len()).then_some(BlockHandle { offset, size })
-    }
-}
-// ANCHOR_END: handle
-
 /// An open block table, generic over how its blocks are framed.
 #[derive(Debug)]
 pub struct BlockTable<F: Frame> {
@@ -90,55 +64,7 @@ pub struct BlockTable<F: Frame> {
     index: BlockIndex,
     /// What the table holds.
     summary: TableSummary,
-    /// A cache of decoded data blocks and this table's id in it; `None` unless a store
-    /// supplies one ([`BlockTable::with_cache`]).
-    cache: Option<(u64, Arc<dyn BlockCache>)>,
-    /// Every decoded data block, kept by the table itself once its cache granted the room
-    /// ([`BlockTable::pin_blocks`]); block `i` is found by its number, with no cache lookup.
-    pinned: OnceLock<Pinned>,
     _frame: PhantomData<F>,
-}
-
-/// A table's pinned blocks and the budget they hold.
-#[derive(Debug)]
-struct Pinned {
-    blocks: Box<[Block]>,
-    bytes: u64,
-}
-
-impl<F: Frame> Drop for BlockTable<F> {
-    fn drop(&mut self) {
-        if let (Some(pinned), Some((_, cache))) = (self.pinned.get(), &self.cache) {
-            cache.release(pinned.bytes);
-        }
-    }
-}
-
-/// A decoded block, borrowed from the table's pinned blocks or shared with the cache.
-enum BlockRef<'a> {
-    Pinned(&'a Block),
-    Shared(Block),
-}
-
-impl BlockRef<'_> {
-    /// The block as an `Arc` of its own, for a reader that outlives the borrow.
-    fn into_shared(self) -> Block {
-        match self {
-            BlockRef::Pinned(block) => block.clone(),
-            BlockRef::Shared(block) => block,
-        }
-    }
-}
-
-impl std::ops::Deref for BlockRef<'_> {
-    type Target = Block;
-
-    fn deref(&self) -> &Block {
-        match self {
-            BlockRef::Pinned(block) => block,
-            BlockRef::Shared(block) => block,
-        }
-    }
 }
 
 // ANCHOR: write_block
@@ -271,8 +197,6 @@ impl<F: Frame> Table for BlockTable<F> {
                 file_bytes: len,
                 ..TableSummary::default()
             },
-            cache: None,
-            pinned: OnceLock::new(),
             _frame: PhantomData,
         };
         table.index = table.read_index(index_handle, footer_at)?;
@@ -300,7 +224,7 @@ impl<F: Frame> Table for BlockTable<F> {
         let Some(handle) = self.index.handle(i) else {
             return Ok(None); // beyond the table's largest key
         };
-        let block = self.block_ref(i, handle, stats)?;
+        let block = self.read_block(handle, MAX_DATA_BLOCK, stats)?;
         block
             .get(key, stats)
             .map_err(|what| self.corrupt(handle, what))
@@ -308,19 +232,12 @@ impl<F: Frame> Table for BlockTable<F> {
     // ANCHOR_END: get
 
     fn seek(&self, start: &[u8], stats: &mut Stats) -> Result<Option<TableEntry>> {
-        // A pinned block's struct is a memory access of its own once the search has found it;
-        // touching the candidates' structs during the search's last steps overlaps it.
-        let pinned = self.pinned.get();
-        let i = self.index.find_warming(start, stats, |i| {
-            if let Some(block) = pinned.and_then(|p| p.blocks.get(i)) {
-                block.touch();
-            }
-        });
+        let i = self.index.find(start, stats);
         let Some(handle) = self.index.handle(i) else {
             return Ok(None);
         };
         // The block's last key is >= start, so the answer is in this block.
-        let block = self.block_ref(i, handle, stats)?;
+        let block = self.read_block(handle, MAX_DATA_BLOCK, stats)?;
         block
             .seek(start, stats)
             .map_err(|what| self.corrupt(handle, what))
@@ -348,95 +265,27 @@ impl<F: Frame> Table for BlockTable<F> {
 }
 
 impl<F: Frame> BlockTable<F> {
-    /// Puts `cache` in front of this table's data block reads; `table_id` names this table in
-    /// the cache and must differ from the id of every other table sharing it.
-    pub fn with_cache(mut self, table_id: u64, cache: Arc<dyn BlockCache>) -> Self {
-        self.cache = Some((table_id, cache));
-        self
+    /// The index: the last key and the handle of every data block.
+    pub fn index(&self) -> &BlockIndex {
+        &self.index
     }
 
-    /// Number of data blocks.
-    pub fn block_count(&self) -> usize {
-        self.index.len()
-    }
-
-    /// The first data block that can hold a key `>= key` (`block_count()` if none can).
-    pub fn find_block(&self, key: &[u8]) -> usize {
-        self.index.find(key, &mut Stats::default())
-    }
-
-    /// Data block `i`, from the cache if the table has one that holds it. For a store that
-    /// walks the blocks itself, holding the table by an `Arc` rather than a borrow.
-    pub fn data_block(&self, i: usize) -> Result<Block> {
+    /// Reads data block `i` from the file, checks its frame and decompresses it, counting the
+    /// work in `stats`.
+    pub fn read_data_block(&self, i: usize, stats: &mut Stats) -> Result<Block> {
         let Some(handle) = self.index.handle(i) else {
             return Err(Error::invalid(
                 format!("block {i} of {}", self.path.display()),
                 format!("a block number below {}", self.index.len()),
             ));
         };
-        Ok(self
-            .block_ref(i, handle, &mut Stats::default())?
-            .into_shared())
+        self.read_block(handle, MAX_DATA_BLOCK, stats)
     }
 
     /// The corruption error for a problem (`what`) found inside data block `i`.
     pub fn block_corruption(&self, i: usize, what: String) -> Error {
         let offset = self.index.handle(i).map_or(0, |h| h.offset);
         Error::corruption(&self.path, offset, what)
-    }
-
-    // ANCHOR: pin_blocks
-    /// Reads and decodes every data block and keeps them in the table itself, if the table has
-    /// a cache and the cache grants their size from its budget; returns whether it did. A
-    /// store calls it for a table it has just written and expects to be read soon.
-    ///
-    /// A pinned block is found by its number: no hashing, no cache lock, no reference count to
-    /// bump — on a store that fits in memory, the cache lookup was a sixth of a point read.
-    /// The budget comes back when the table is dropped.
-    pub fn pin_blocks(&self) -> Result<bool> {
-        let Some((_, cache)) = &self.cache else {
-            return Ok(false);
-        };
-        if self.pinned.get().is_some() {
-            return Ok(true);
-        }
-        let mut stats = Stats::default();
-        let mut blocks = Vec::with_capacity(self.index.len());
-        for handle in self.index.handles() {
-            blocks.push(self.read_block(handle, MAX_DATA_BLOCK, &mut stats)?);
-        }
-        let bytes = blocks.iter().map(|b| b.size() as u64).sum();
-        if !cache.reserve(bytes) {
-            return Ok(false);
-        }
-        let pinned = Pinned {
-            blocks: blocks.into_boxed_slice(),
-            bytes,
-        };
-        if let Err(unused) = self.pinned.set(pinned) {
-            cache.release(unused.bytes); // pinned meanwhile by another thread
-        }
-        Ok(true)
-    }
-    // ANCHOR_END: pin_blocks
-
-    /// Bytes of this table's pinned blocks (0 if it pins none).
-    pub fn pinned_bytes(&self) -> u64 {
-        self.pinned.get().map_or(0, |p| p.bytes)
-    }
-
-    fn pinned_block(&self, i: usize) -> Option<&Block> {
-        self.pinned.get().and_then(|p| p.blocks.get(i))
-    }
-
-    /// Takes every data block of this table out of its cache: for a table about to be deleted,
-    /// whose blocks would otherwise hold cache space until evicted.
-    pub fn forget_cached(&self) {
-        if let Some((table_id, cache)) = &self.cache {
-            for handle in self.index.handles() {
-                cache.remove(*table_id, handle.offset);
-            }
-        }
     }
 
     fn corrupt(&self, handle: BlockHandle, what: String) -> Error {
@@ -475,31 +324,6 @@ impl<F: Frame> BlockTable<F> {
         Block::new(raw).map_err(|what| self.corrupt(handle, what))
     }
     // ANCHOR_END: read_block
-
-    // ANCHOR: read_data_block
-    /// Data block `i` (at `handle`): from the table's pinned blocks, else from the cache if the
-    /// table has one and it holds the block, else from disk — offering it to the cache then.
-    fn block_ref(&self, i: usize, handle: BlockHandle, stats: &mut Stats) -> Result<BlockRef<'_>> {
-        let Some((table_id, cache)) = &self.cache else {
-            return self
-                .read_block(handle, MAX_DATA_BLOCK, stats)
-                .map(BlockRef::Shared);
-        };
-        if let Some(block) = self.pinned_block(i) {
-            stats.cache_hits += 1;
-            cache.count_pinned_hit();
-            return Ok(BlockRef::Pinned(block));
-        }
-        if let Some(block) = cache.get(*table_id, handle.offset) {
-            stats.cache_hits += 1;
-            return Ok(BlockRef::Shared(block));
-        }
-        stats.cache_misses += 1;
-        let block = self.read_block(handle, MAX_DATA_BLOCK, stats)?;
-        cache.insert(*table_id, handle.offset, block.clone());
-        Ok(BlockRef::Shared(block))
-    }
-    // ANCHOR_END: read_data_block
 
     /// Reads the index and checks that its handles tile the data region in order.
     fn read_index(&self, handle: BlockHandle, footer_at: u64) -> Result<BlockIndex> {
@@ -593,8 +417,7 @@ impl<F: Frame> Iterator for BlockTableIter<'_, F> {
             self.current_handle = handle;
             let loaded = self
                 .table
-                .block_ref(i, handle, &mut Stats::default())
-                .map(BlockRef::into_shared)
+                .read_block(handle, MAX_DATA_BLOCK, &mut Stats::default())
                 .and_then(|block| {
                     block
                         .entries_from(self.start.as_deref())

@@ -84,13 +84,14 @@ pub mod crc_frame;
 pub use checksummed_log::ChecksummedLog;
 pub use crc_frame::Crc32;
 
-use rkv_02_sstables::{LsmOptions, LsmStore, NewestFirst};
+use rkv_02_sstables::{LsmOptions, LsmStore};
+use rkv_04_parallel_search::Parallel;
 use rkv_05_compression::{BlockOptions, BlockTable};
 
 // ANCHOR: store
-/// Lesson 06's store: lesson 05's block tables with every block checksummed, the same lookup,
-/// and a checksummed log (which also checksums `TABLES`).
-pub type Store = LsmStore<BlockTable<Crc32>, NewestFirst, ChecksummedLog>;
+/// Lesson 06's store: lesson 05's block tables with every block checksummed, the same lookup
+/// (lesson 04's), and a checksummed log (which also checksums `TABLES`).
+pub type Store = LsmStore<BlockTable<Crc32>, Parallel, ChecksummedLog>;
 
 /// Lesson 06's options: lesson 05's, unchanged.
 pub type Options = LsmOptions<BlockOptions>;

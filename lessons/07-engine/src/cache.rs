@@ -7,9 +7,9 @@
 //! in **bytes** (`block_cache_bytes`): a block's weight is its decoded size, so a budget of
 //! 256 MiB holds about 64 000 blocks of 4 KiB, whatever their compressed size was.
 //!
-//! It plugs into lesson 05's tables through the [`rkv_05_compression::BlockCache`] seam: a
-//! table given the cache asks it before reading a data block, and offers it every block it
-//! had to read. Lesson 05 knows nothing of the policy below. Tables are immutable, so a cached
+//! The engine's tables ([`crate::sst`]) use it: a table given the cache asks it before reading
+//! a data block with lesson 05's reader, and offers it every block it had to read. Lesson 05
+//! knows nothing of caching. Tables are immutable, so a cached
 //! block never goes stale; table numbers are never reused. A table just written *pins* its
 //! decoded blocks while the budget has free room ([`crate::table_file::write`]): it reserves
 //! their bytes here, the cache itself shrinks by as much, and the bytes come back when the table
@@ -55,7 +55,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
-use rkv_05_compression::block::Block;
+
+use crate::cached_block::CachedBlock;
 
 /// The size of a typical block, to estimate how many blocks a budget holds.
 const TYPICAL_BLOCK_BYTES: u64 = 4096;
@@ -67,8 +68,8 @@ type BlockKey = (u64, u64);
 #[derive(Clone, Copy, Debug)]
 struct BlockBytes;
 
-impl Weighter<BlockKey, Block> for BlockBytes {
-    fn weight(&self, _key: &BlockKey, block: &Block) -> u64 {
+impl Weighter<BlockKey, CachedBlock> for BlockBytes {
+    fn weight(&self, _key: &BlockKey, block: &CachedBlock) -> u64 {
         // Never zero: a zero-weight entry would never be evicted.
         (block.size() as u64).max(1)
     }
@@ -78,7 +79,7 @@ impl Weighter<BlockKey, Block> for BlockBytes {
 /// A bounded, concurrent cache of decoded data blocks, shared by every table of an engine.
 pub struct BlockCache {
     /// The blocks, weighed by bytes; sharded and internally locked.
-    blocks: Cache<BlockKey, Block, BlockBytes>,
+    blocks: Cache<BlockKey, CachedBlock, BlockBytes>,
     /// The budget in bytes, pinned blocks included.
     capacity: u64,
     /// Bytes granted to tables that pin their blocks; the cache itself may hold the rest.
@@ -159,8 +160,11 @@ impl fmt::Debug for BlockCache {
 }
 
 // ANCHOR: seam
-impl rkv_05_compression::BlockCache for BlockCache {
-    fn get(&self, table: u64, offset: u64) -> Option<Block> {
+/// What a table asks of the cache. A block is named by the table's file number and the block's
+/// offset in that table.
+impl BlockCache {
+    /// The cached block at `offset` of table `table`, if the cache holds it.
+    pub fn get(&self, table: u64, offset: u64) -> Option<CachedBlock> {
         let found = self.blocks.get(&(table, offset));
         let counter = if found.is_some() {
             &self.hits
@@ -171,16 +175,20 @@ impl rkv_05_compression::BlockCache for BlockCache {
         found
     }
 
-    fn insert(&self, table: u64, offset: u64, block: Block) {
+    /// Offers the cache a block just read from disk; the cache may keep it or not.
+    pub fn insert(&self, table: u64, offset: u64, block: CachedBlock) {
         // A block heavier than a shard's budget is not admitted; that is the cache's call.
         self.blocks.insert((table, offset), block);
     }
 
-    fn remove(&self, table: u64, offset: u64) {
+    /// Drops the block at `offset` of table `table`, if the cache holds it: its table is gone.
+    pub fn remove(&self, table: u64, offset: u64) {
         self.blocks.remove(&(table, offset));
     }
 
-    fn reserve(&self, bytes: u64) -> bool {
+    /// Asks for `bytes` of the budget for blocks a table keeps itself (pinned, see
+    /// [`crate::sst::Sst::pin_blocks`]); `true` if granted: the cache then holds that much less.
+    pub fn reserve(&self, bytes: u64) -> bool {
         let Ok(mut pinned) = self.pinned.lock() else {
             return false;
         };
@@ -199,14 +207,16 @@ impl rkv_05_compression::BlockCache for BlockCache {
         true
     }
 
-    fn release(&self, bytes: u64) {
+    /// Gives back bytes that [`BlockCache::reserve`] granted (the pinned table is gone).
+    pub fn release(&self, bytes: u64) {
         if let Ok(mut pinned) = self.pinned.lock() {
             *pinned = pinned.saturating_sub(bytes);
             self.blocks.set_capacity(self.capacity - *pinned);
         }
     }
 
-    fn count_pinned_hit(&self) {
+    /// Counts a read answered by a table's pinned blocks, so hit counts cover those too.
+    pub fn count_pinned_hit(&self) {
         self.hits.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -218,22 +228,22 @@ mod tests {
 
     use super::*;
     use rkv_01_basic_store::Value;
-    use rkv_05_compression::BlockCache as _;
+    use rkv_05_compression::block::Block;
     use rkv_05_compression::block_builder::BlockBuilder;
     use std::sync::Arc;
 
     /// A decoded block of about `bytes` bytes.
-    fn block(bytes: usize) -> Block {
+    fn block(bytes: usize) -> CachedBlock {
         let mut builder = BlockBuilder::new(16);
         builder.add(b"k", &Value::Put(vec![b'v'; bytes.saturating_sub(16)]));
-        Block::new(builder.finish()).unwrap()
+        CachedBlock::new(Block::new(builder.finish()).unwrap())
     }
 
     #[test]
     fn is_send_and_sync() {
         fn shared<T: Send + Sync + 'static>() {}
         shared::<BlockCache>();
-        shared::<Arc<dyn rkv_05_compression::BlockCache>>();
+        shared::<Arc<BlockCache>>();
     }
 
     #[test]

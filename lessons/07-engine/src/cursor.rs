@@ -9,8 +9,8 @@
 //! the merge above it compares keys where they lie and the scan copies an entry only if its
 //! caller wants a copy:
 //! - a run of tables is read through lesson 05's [`BlockCursor`] on the current block (an
-//!   clone of a [`Block`] shared with the block cache or the table, whose bytes are not
-//!   copied): one binary search per table, none per block;
+//!   clone of a [`Block`](rkv_05_compression::block::Block) shared with the block cache or the
+//!   table, whose bytes are not copied): one binary search per table, none per block;
 //! - a memtable is read in chunks: the skip list's iterators borrow the map, so each refill
 //!   re-opens a short range read after the last key it returned, copying the entries into one
 //!   reused buffer ([`Chunk`]). With a fresh `Vec` per key and value, a scan right after a bulk

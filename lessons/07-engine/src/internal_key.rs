@@ -136,8 +136,8 @@ pub fn scan_end(user_key: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abbreviated::compare;
     use proptest::prelude::*;
-    use rkv_05_compression::abbreviated::compare;
 
     proptest! {
         #[test]

@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 use std::ops::ControlFlow;
 
-use rkv_05_compression::abbreviated::compare;
+use crate::abbreviated::compare;
 use rkv_contract::{Entry, Error, Result};
 
 use crate::cursor::Cursor;

@@ -39,10 +39,13 @@
 //! [`Snapshot`] and [`Scan`]. [`Store`] adapts [`Engine`] to the [`KvStore`] contract so the CLI,
 //! the conformance suite and the benchmarks drive it like every other stage.
 
+mod abbreviated;
+mod abbreviated_index;
 mod background;
 mod batch;
 mod bloom;
 mod cache;
+mod cached_block;
 mod compaction;
 mod cursor;
 mod engine;
@@ -53,6 +56,7 @@ mod fault;
 mod files;
 mod flush;
 mod graveyard;
+mod heap_merge;
 mod install;
 mod internal_key;
 mod iter;
@@ -63,9 +67,12 @@ mod memtable;
 mod merge;
 mod options;
 mod picture;
+mod prefetch;
 mod recovery;
 mod release;
 mod sst;
+#[cfg(test)]
+mod sst_cache_tests;
 mod state;
 mod table_file;
 mod version;

@@ -2,8 +2,10 @@
 //!
 //! Lesson 02 merged owned iterators through a binary heap: every entry of every source was
 //! copied out, pushed and popped. Here the sources are [`Cursor`]s that lend their current
-//! entry, and the merge only decides *which* cursor is current, with a *tournament tree*
-//! (Knuth's "tree of losers"):
+//! entry, and the merge only decides *which* cursor is current. The plain way to decide is
+//! still a heap of the current keys ([`crate::heap_merge`], which the tests hold this merge
+//! to); this one uses a *tournament tree* (Knuth's "tree of losers"), measured against the heap
+//! by the example `merge_heap_vs_tournament`:
 //!
 //! - the sources are the leaves of a complete binary tree; every inner node remembers the
 //!   source that *lost* the match played there, and the root slot holds the overall winner —
@@ -14,10 +16,10 @@
 //!
 //! Merges are where a scan spends its time once nothing is copied: right after a load, level 0
 //! holds several tables that each span the whole key range, so the winner changes on almost
-//! every step. So the matches compare **abbreviated keys** (lesson 05's
-//! [`abbreviated`](rkv_05_compression::abbreviated)): the merge picks, once, the prefix that the
-//! sources' first keys and the tables' last keys share, and keeps beside the tree each source's
-//! current key as the next eight bytes after that prefix, one `u64`. A match is then one integer
+//! every step. So the matches compare **abbreviated keys** ([`crate::abbreviated`]): the merge
+//! picks, once, the prefix that the sources' first keys and the tables' last keys share, and
+//! keeps beside the tree each source's current key as the next eight bytes after that prefix,
+//! one `u64`. A match is then one integer
 //! comparison on a small array, which the compiler can turn into a conditional move instead of a
 //! branch the processor mispredicts half the time; only equal abbreviations (two versions of one
 //! key, or a key that grew past the prefix) compare the keys themselves, eight bytes at a time
@@ -26,9 +28,9 @@
 
 use std::cmp::Ordering;
 
+use crate::abbreviated::{abbreviate_under, common_prefix, compare};
 use rkv_01_basic_store::Value;
 use rkv_02_sstables::TableEntry;
-use rkv_05_compression::abbreviated::{abbreviate_under, common_prefix, compare};
 use rkv_contract::Result;
 
 use crate::cursor::Cursor;
@@ -262,6 +264,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::heap_merge::HeapMerged;
     use crate::internal_key;
     use crate::memtable::Memtable;
 
@@ -289,6 +292,14 @@ mod tests {
             let want: Vec<TableEntry> = want.into_iter().collect();
             let got: Vec<TableEntry> = Merged::new(cursors()).into_entries().collect::<Result<_>>().unwrap();
             prop_assert_eq!(&got, &want);
+            // The plain heap merge gives the same stream.
+            let mut heap = HeapMerged::new(cursors());
+            let mut plain = Vec::new();
+            while let Some((key, value)) = heap.entry() {
+                plain.push((key.to_vec(), value.map_or(Value::Tombstone, |v| Value::Put(v.to_vec()))));
+                heap.advance().unwrap();
+            }
+            prop_assert_eq!(&plain, &want);
             // A prefix the keys do not share: abbreviations of 0 and u64::MAX, ties everywhere.
             let merged = Merged::abbreviating_after(cursors(), prefix);
             let got: Vec<TableEntry> = merged.into_entries().collect::<Result<_>>().unwrap();

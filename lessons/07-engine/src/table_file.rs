@@ -4,8 +4,8 @@
 //! from the same entries in the same pass. Both are fsynced before the manifest names the table,
 //! so a crash never leaves a live table without its filter.
 //!
-//! A new table decodes its blocks and keeps them itself ("pinning", lesson 05's
-//! `BlockTable::pin_blocks`) while the block cache's budget has free room, so a store that fits
+//! A new table decodes its blocks and keeps them itself ("pinning",
+//! [`Sst::pin_blocks`](crate::sst::Sst::pin_blocks)) while the block cache's budget has free room, so a store that fits
 //! in the budget is served from memory from the moment a table appears.
 
 use std::sync::Arc;

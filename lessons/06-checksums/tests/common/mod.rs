@@ -16,15 +16,12 @@ use rkv_contract::{Error, KvStore};
 /// What every key the test wrote should read as: `Some(value)` or `None` (deleted).
 pub type Expected = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
-/// Tiny memtable and tiny blocks: many tables, several blocks each.
+/// Lesson 05's tiny memtable and tiny blocks: many tables, several blocks each.
 pub fn tiny() -> Options {
-    let mut options = Options {
+    Options {
         memtable_bytes: 600,
-        ..Default::default()
-    };
-    options.table.block_bytes = 64;
-    options.table.restart_interval = 3;
-    options
+        ..rkv_05_compression::tiny_options()
+    }
 }
 
 /// Fills `dir` with a closed store holding several tables (overwrites and deletes across them),

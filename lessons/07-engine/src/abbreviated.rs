@@ -9,8 +9,10 @@
 //! keys themselves. A comparison is then one integer comparison instead of a `memcmp`.
 //! (Databases call these *abbreviated keys*; PostgreSQL's sort uses them the same way.)
 //!
-//! The block index ([`crate::block_index`]) abbreviates its keys after the prefix its first and
-//! last keys share; lesson 07's merge abbreviates the current key of every source it merges.
+//! The block index ([`crate::abbreviated_index`]) abbreviates its keys after the prefix its
+//! first and last keys share; the merge ([`crate::merge`]) abbreviates the current key of every
+//! source it merges. Both are measured optimisations over what lessons 03 and 05 do (a plain
+//! byte-wise comparison in a binary search or a heap): see the book's "Making it fast" appendix.
 
 use std::cmp::Ordering;
 
@@ -29,6 +31,7 @@ pub fn abbreviate(key: &[u8], from: usize) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
+// ANCHOR: abbreviate_under
 /// The abbreviation of any `key` against `prefix`, for sets where not every key is known to
 /// start with it: a key below every key that starts with `prefix` is 0, one above them all is
 /// `u64::MAX`, and the rest abbreviate after the prefix. The result never decreases as the key
@@ -45,6 +48,7 @@ pub fn abbreviate_under(prefix: &[u8], key: &[u8]) -> u64 {
         None => u64::MAX,
     }
 }
+// ANCHOR_END: abbreviate_under
 
 /// The byte order of two keys, as `a.cmp(b)`, compared eight bytes at a time.
 ///

@@ -1,5 +1,10 @@
 //! Asking memory for several cache lines at once, in safe Rust.
 //!
+//! Lesson 05 reads a block from the file for every lookup, and then memory latency is lost in
+//! the noise of a system call and a decompression. Lesson 07 keeps decoded blocks in memory
+//! (the block cache, pinned blocks), and then it is not: what follows is how a point read stops
+//! waiting for memory one cache line at a time ([`crate::cached_block`] uses it).
+//!
 //! A block held in memory is still far from the CPU. A point read lands in a block that no read
 //! has touched for a while, so every cache line the search reads there is a trip to main memory
 //! (about 200 ns on the machine the book's numbers come from). The search reads those lines one
