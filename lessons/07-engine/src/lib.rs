@@ -27,7 +27,8 @@
 //! - [`bloom`] — a bloom filter per table, so a miss reads no block at all;
 //! - [`cache`] — a block cache of decompressed blocks;
 //! - [`cursor`], [`merge`] and [`iter`] — scans that see one point in time while writes
-//!   continue, lending entries out instead of copying them;
+//!   continue, lending entries out instead of copying them; `heap_merge` — the plain merge
+//!   that the tournament in [`merge`] is measured against (`merge_speed`);
 //! - [`engine`] — the `Send + Sync` handle tying it together, with snapshots.
 //!
 //! [`Store`] adapts [`Engine`] to the [`KvStore`] contract so the CLI, the conformance suite and
@@ -41,6 +42,7 @@ pub mod compaction;
 pub mod cursor;
 pub mod engine;
 pub mod graveyard;
+mod heap_merge;
 pub mod internal_key;
 pub mod iter;
 pub mod manifest;
@@ -48,6 +50,7 @@ pub mod mem_filter;
 pub mod mem_key;
 pub mod memtable;
 pub mod merge;
+mod merge_speed;
 pub mod options;
 pub mod sst;
 pub mod table_file;
@@ -61,6 +64,11 @@ use rkv_contract::{KvStore, Result, Scan, Stats, Visit};
 pub use batch::WriteBatch;
 pub use engine::{Engine, Snapshot};
 pub use options::EngineOptions;
+
+/// Not the engine's API: the measurement of the plain merge against the tournament, run by
+/// `cargo run --release -p rkv-07-engine --example merge_speed`.
+#[doc(hidden)]
+pub use merge_speed::{Pass, Round, measure_merges};
 
 /// Lesson 07's options.
 pub type Options = EngineOptions;

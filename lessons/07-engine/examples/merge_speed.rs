@@ -1,0 +1,63 @@
+//! Merges the same sources with the plain heap merge and with the tournament tree the engine's
+//! scans use, and prints how many entries per second each yields.
+//!
+//! ```text
+//! cargo run --release -p rkv-07-engine --example merge_speed -- [ENTRIES] [ROUNDS]
+//! ```
+//!
+//! `ENTRIES` (default 1 000 000) keys are spread over 2, 4, 8 and 16 sources in turn, and each
+//! merge walks them `ROUNDS` times (default 5), the two taking turns; the table shows each
+//! merge's median pass and the median of the two's ratio within a round.
+
+use std::process::ExitCode;
+
+use rkv_07_engine::measure_merges;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let mut number = |default: u64| match args.next() {
+        None => Some(default),
+        Some(arg) => arg.replace('_', "").parse().ok(),
+    };
+    let (Some(entries), Some(rounds)) = (number(1_000_000), number(5)) else {
+        eprintln!("usage: merge_speed [ENTRIES] [ROUNDS]  (whole numbers)");
+        return ExitCode::FAILURE;
+    };
+    println!("{entries} entries, median of {rounds} passes each");
+    println!("| sources | heap merge | tournament | tournament / heap |");
+    println!("|---:|---:|---:|---:|");
+    for sources in [2, 4, 8, 16] {
+        let rounds = match measure_merges(sources, entries, rounds.max(1) as usize) {
+            Ok(rounds) => rounds,
+            Err(e) => {
+                eprintln!("merge failed: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if rounds
+            .iter()
+            .any(|r| r.heap.entries != entries || r.tournament.entries != entries)
+        {
+            eprintln!("a merge lost or invented entries: {rounds:?}");
+            return ExitCode::FAILURE;
+        }
+        let heap = median(rounds.iter().map(|r| r.heap.rate()));
+        let tournament = median(rounds.iter().map(|r| r.tournament.rate()));
+        // The ratio within each round, whose two passes ran back to back: steadier on a busy
+        // machine than the ratio of the medians.
+        let ratio = median(rounds.iter().map(|r| r.tournament.rate() / r.heap.rate()));
+        println!(
+            "| {sources} | {:.1} M/s | {:.1} M/s | {ratio:.2} |",
+            heap / 1e6,
+            tournament / 1e6,
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// The median of `values`.
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
