@@ -5,13 +5,14 @@
 //! cargo run --release -p rkv-07-engine --example merge_speed -- [ENTRIES] [ROUNDS]
 //! ```
 //!
-//! `ENTRIES` (default 1 000 000) keys are spread over 2, 4, 8 and 16 sources in turn, and each
-//! merge walks them `ROUNDS` times (default 5), the two taking turns; the table shows each
-//! merge's median pass and the median of the two's ratio within a round.
+//! `ENTRIES` (default 1 000 000) keys are spread over 2, 4, 8 and 16 sources in turn, and three
+//! merges walk them `ROUNDS` times each (default 5), taking turns: the plain heap merge, the
+//! tournament tree comparing whole keys, and the tree on abbreviated keys that scans use. The
+//! table shows each one's median pass, and the median of its ratio to the heap's within a round.
 
 use std::process::ExitCode;
 
-use rkv_07_engine::measure_merges;
+use rkv_07_engine::{Pass, Round, measure_merges};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -24,8 +25,10 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     println!("{entries} entries, median of {rounds} passes each");
-    println!("| sources | heap merge | tournament | tournament / heap |");
-    println!("|---:|---:|---:|---:|");
+    println!(
+        "| sources | heap | tree, whole keys | tree, abbreviated keys | tree / heap | abbreviated / heap |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
     for sources in [2, 4, 8, 16] {
         let rounds = match measure_merges(sources, entries, rounds.max(1) as usize) {
             Ok(rounds) => rounds,
@@ -41,15 +44,19 @@ fn main() -> ExitCode {
             eprintln!("a merge lost or invented entries: {rounds:?}");
             return ExitCode::FAILURE;
         }
-        let heap = median(rounds.iter().map(|r| r.heap.rate()));
-        let tournament = median(rounds.iter().map(|r| r.tournament.rate()));
-        // The ratio within each round, whose two passes ran back to back: steadier on a busy
-        // machine than the ratio of the medians.
-        let ratio = median(rounds.iter().map(|r| r.tournament.rate() / r.heap.rate()));
+        let rate = |pass: fn(&Round) -> Pass| median(rounds.iter().map(|r| pass(r).rate()));
+        // Ratios within each round, whose passes ran back to back: steadier on a busy machine
+        // than the ratio of the medians.
+        let against_heap = |pass: fn(&Round) -> Pass| {
+            median(rounds.iter().map(|r| pass(r).rate() / r.heap.rate()))
+        };
         println!(
-            "| {sources} | {:.1} M/s | {:.1} M/s | {ratio:.2} |",
-            heap / 1e6,
-            tournament / 1e6,
+            "| {sources} | {:.1} M/s | {:.1} M/s | {:.1} M/s | {:.2} | {:.2} |",
+            rate(|r| r.heap) / 1e6,
+            rate(|r| r.tree) / 1e6,
+            rate(|r| r.tournament) / 1e6,
+            against_heap(|r| r.tree),
+            against_heap(|r| r.tournament),
         );
     }
     ExitCode::SUCCESS

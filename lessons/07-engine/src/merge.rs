@@ -103,7 +103,7 @@ impl Merged {
 
     /// The merge of `sources`, abbreviating keys after `prefix` (any prefix gives the same
     /// order; the shared one makes equal abbreviations rare).
-    fn abbreviating_after(sources: Vec<Cursor>, prefix: Vec<u8>) -> Self {
+    pub(crate) fn abbreviating_after(sources: Vec<Cursor>, prefix: Vec<u8>) -> Self {
         let leaves = sources.len().max(1).next_power_of_two();
         let mut abbreviations = vec![u64::MAX; leaves];
         for (abbreviation, source) in abbreviations.iter_mut().zip(&sources) {

@@ -23,7 +23,7 @@ use crate::memtable::Memtable;
 use crate::merge::Merged;
 
 /// One pass of one merge over all the sources.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Pass {
     /// Entries the merge yielded.
     pub entries: u64,
@@ -43,6 +43,9 @@ impl Pass {
 pub struct Round {
     /// The plain merge ([`crate::heap_merge`]).
     pub heap: Pass,
+    /// The tournament tree comparing whole keys: the scans' merge with abbreviations that
+    /// always tie.
+    pub tree: Pass,
     /// The tournament tree on abbreviated keys ([`crate::merge`]), the one scans use.
     pub tournament: Pass,
 }
@@ -57,38 +60,43 @@ pub fn measure_merges(sources: usize, entries: u64, rounds: usize) -> Result<Vec
             .map(|m| Cursor::memtable(m.clone(), None, None))
             .collect()
     };
-    let time = |merge: &mut dyn MergedStream| {
-        let started = Instant::now();
-        let entries = drain(merge)?;
-        Ok::<_, rkv_contract::Error>(Pass {
-            entries,
-            time: started.elapsed(),
-        })
-    };
-    let heap = || time(&mut HeapMerged::new(cursors()));
-    let tournament = || time(&mut Merged::new(cursors()));
     (0..rounds)
         .map(|round| {
-            Ok(if round % 2 == 0 {
-                let heap = heap()?;
-                Round {
-                    heap,
-                    tournament: tournament()?,
-                }
-            } else {
-                let tournament = tournament()?;
-                Round {
-                    heap: heap()?,
-                    tournament,
-                }
+            let mut passes = [Pass::default(); 3];
+            for turn in 0..passes.len() {
+                let which = (round + turn) % passes.len();
+                passes[which] = match which {
+                    0 => timed(|| HeapMerged::new(cursors()))?,
+                    // A prefix no key starts with: every key abbreviates to 0, so every match
+                    // compares the keys themselves.
+                    1 => timed(|| Merged::abbreviating_after(cursors(), vec![u8::MAX]))?,
+                    _ => timed(|| Merged::new(cursors()))?,
+                };
+            }
+            let [heap, tree, tournament] = passes;
+            Ok(Round {
+                heap,
+                tree,
+                tournament,
             })
         })
         .collect()
 }
 
+/// One pass: the merge `start` builds, walked to its end.
+fn timed<M: MergedStream>(start: impl FnOnce() -> M) -> Result<Pass> {
+    let started = Instant::now();
+    let mut merge = start();
+    let entries = drain(&mut merge)?;
+    Ok(Pass {
+        entries,
+        time: started.elapsed(),
+    })
+}
+
 /// Walks `merge` to its end, looking at every entry's bytes as a scan's caller would; the
 /// number of entries.
-fn drain(merge: &mut dyn MergedStream) -> Result<u64> {
+fn drain(merge: &mut impl MergedStream) -> Result<u64> {
     let mut entries = 0;
     let mut more = merge.current().is_some();
     while more {
@@ -135,8 +143,9 @@ mod tests {
         let rounds = measure_merges(5, 3_000, 2).unwrap();
         assert_eq!(rounds.len(), 2);
         for round in rounds {
-            assert_eq!(round.heap.entries, 3_000);
-            assert_eq!(round.tournament.entries, 3_000);
+            for pass in [round.heap, round.tree, round.tournament] {
+                assert_eq!(pass.entries, 3_000);
+            }
         }
     }
 }
