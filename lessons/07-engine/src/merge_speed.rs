@@ -139,7 +139,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_merges_yield_every_entry_in_every_round() {
+    fn every_merge_yields_every_entry_in_every_round() {
         let rounds = measure_merges(5, 3_000, 2).unwrap();
         assert_eq!(rounds.len(), 2);
         for round in rounds {
