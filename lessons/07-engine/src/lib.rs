@@ -28,8 +28,12 @@
 //!   leveled compaction on two background threads; `graveyard` — retired memtables and tables freed there too, never by a reader;
 //! - `bloom` — a bloom filter per table, so a miss reads no block at all;
 //! - `cache` — a block cache of decompressed blocks;
+//! - `sst` and `table_file` — lesson 05's table format with checksums, read through the block
+//!   cache: `cached_block` (pinned blocks), `abbreviated_index` and `abbreviated` (index keys as
+//!   numbers), `prefetch` (asking memory for a block's lines at once);
 //! - `picture`, `cursor`, `merge` and `iter` — reads that see one point in time while writes
-//!   continue, scans lending entries out instead of copying them;
+//!   continue, scans lending entries out instead of copying them; `heap_merge` — the plain merge
+//!   that the tournament in `merge` is tested and measured against (`merge_speed`);
 //! - `state` — what the threads share; `failure` — errors that cross threads, and poisoned
 //!   locks; `fault` — the seam through which tests fill the disk;
 //! - `recovery` — opening a directory, step by step; `engine` — the `Send + Sync` handle tying
@@ -65,6 +69,7 @@ mod mem_filter;
 mod mem_key;
 mod memtable;
 mod merge;
+mod merge_speed;
 mod options;
 mod picture;
 mod prefetch;
@@ -86,6 +91,11 @@ pub use batch::WriteBatch;
 pub use engine::{Engine, Snapshot};
 pub use iter::Scan;
 pub use options::EngineOptions;
+
+/// Not the engine's API: the measurement of the plain merge against the tournament, run by
+/// `cargo run --release -p rkv-07-engine --example merge_speed`.
+#[doc(hidden)]
+pub use merge_speed::{Pass, Round, measure_merges};
 
 /// Lesson 07's options.
 pub type Options = EngineOptions;

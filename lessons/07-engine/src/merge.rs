@@ -5,7 +5,7 @@
 //! entry, and the merge only decides *which* cursor is current. The plain way to decide is
 //! still a heap of the current keys ([`crate::heap_merge`], which the tests hold this merge
 //! to); this one uses a *tournament tree* (Knuth's "tree of losers"), measured against the heap
-//! by the example `merge_heap_vs_tournament`:
+//! by the example `merge_speed`:
 //!
 //! - the sources are the leaves of a complete binary tree; every inner node remembers the
 //!   source that *lost* the match played there, and the root slot holds the overall winner —
@@ -105,7 +105,7 @@ impl Merged {
 
     /// The merge of `sources`, abbreviating keys after `prefix` (any prefix gives the same
     /// order; the shared one makes equal abbreviations rare).
-    fn abbreviating_after(sources: Vec<Cursor>, prefix: Vec<u8>) -> Self {
+    pub(crate) fn abbreviating_after(sources: Vec<Cursor>, prefix: Vec<u8>) -> Self {
         let leaves = sources.len().max(1).next_power_of_two();
         let mut abbreviations = vec![u64::MAX; leaves];
         for (abbreviation, source) in abbreviations.iter_mut().zip(&sources) {
