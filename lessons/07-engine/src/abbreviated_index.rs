@@ -73,11 +73,6 @@ impl AbbreviatedIndex {
         self.entries.len()
     }
 
-    /// True when the table has no data block.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// The handle of block `i`, if there is one.
     pub fn handle(&self, i: usize) -> Option<BlockHandle> {
         self.entries.get(i).map(|entry| entry.handle)
