@@ -438,7 +438,10 @@ fn write_outputs(
     write("bench-table.md", &bench_table)?;
     if with_html {
         let intro = format!(
-            "Made by `{command}`. How the numbers are made, and what each column means, is in              the book's *Benchmarks* chapter (`book/src/benchmarks.md`). The charts show every              engine at its own defaults; the tables also show the equal-cache rows              (`<engine>@<budget>`)."
+            "Made by `{command}`. How the numbers are made, and what each column means, is in \
+             the book's *Benchmarks* chapter (`book/src/benchmarks.md`). The charts show every \
+             engine at its own defaults; the tables also show the equal-cache rows \
+             (`<engine>@<budget>`)."
         );
         write("index.html", &html::page(&intro, &bench_table))?;
     }
