@@ -12,9 +12,10 @@
 //!   db_bench-style phases, which mutate one store in sequence (fill it, overwrite it, read it,
 //!   delete from it), and the YCSB core workloads A–F. For every phase it reports throughput,
 //!   latency percentiles from an HDR histogram, the directory's size on disk, the write
-//!   amplification and the [`Stats`](rkv_contract::Stats) counters per operation — the counters
-//!   explain the speed-ups. `cargo xtask bench` runs it and turns its JSON into the book's
-//!   benchmark page.
+//!   amplification, the peak resident memory of the engine's process (each engine runs in a
+//!   process of its own) and the [`Stats`](rkv_contract::Stats) counters per operation — the
+//!   counters explain the speed-ups. `cargo xtask bench` runs it and turns its JSON into a
+//!   report (and, with `--book`, into the book's benchmark page).
 //!
 //! The pieces:
 //! - [`engine`] — the [`Engine`](engine::Engine) trait the workloads drive, its adapter for any
@@ -22,7 +23,7 @@
 //! - [`registry`] — the list of engines: **adding a stage is one line there**;
 //! - [`keys`] — the key and value generators (16-byte keys, seeded values);
 //! - [`distribution`] — uniform, zipfian and latest request distributions for YCSB;
-//! - [`measure`] — timing one phase: histogram, counters, disk size, bytes written;
+//! - [`measure`] — timing one phase: histogram, counters, disk size, bytes written, peak RSS;
 //! - [`dbbench`] and [`ycsb`] — the workloads;
 //! - [`report`] — the JSON the harness writes and `cargo xtask bench` reads (the
 //!   `rkv-bench-report` crate, shared with xtask);
