@@ -87,13 +87,12 @@ def figures():
     segment(c, "a reader's picture", T_INSTALL, T_END,
             ("B + new Version", "(L0 starts with table 4)"))
 
-    for i, line in enumerate((
+    c.caption(394, (
         "③ is one step under the state lock: the new Version comes in and the immutable memtable "
         "goes out together,",
         "so a reader's picture holds A or table 4, never both and never neither. A crash before "
         "③ leaves table 4 unnamed:",
         "open deletes it and replays 000002.log; a crash after ③ and before ④ leaves log 2, which "
         "open deletes.",
-    )):
-        c.text(16, 394 + 13 * i, line, 10.5, svg.MUTED)
+    ))
     return {"flush-timeline.svg": c.render()}

@@ -81,13 +81,12 @@ def figures():
           ("an entry for this key? a value → the answer;",
            "a tombstone → (nil); none → the next table"), 11, svg.LATER_FILL, svg.INK)
 
-    for i, line in enumerate((
+    c.caption(456, (
         "Each later source holds older data, so the first answer — a value or a tombstone — is "
         "the newest one at the picture's",
         "sequence number. The picture holds Arcs: a flush or a compaction that finishes "
         "meanwhile swaps in a new Version, and",
         "this read goes on with its own. The names in brackets are the stats counters each step "
         "moves.",
-    )):
-        c.text(16, 456 + 13 * i, line, 10.5, svg.MUTED)
+    ))
     return {"read-path.svg": c.render()}

@@ -80,6 +80,11 @@ class Canvas:
         for i, line in enumerate(lines):
             self.text(x + w / 2, top + i * line_height, line, size, color, bold, "middle")
 
+    def caption(self, top, lines):
+        """A figure's explanation under it: small muted lines from `top` down."""
+        for i, line in enumerate(lines):
+            self.text(16, top + 13 * i, line, 10.5, MUTED)
+
     def box(self, x, y, w, h, lines, size=12, fill=BUILT_FILL, stroke=INK, bold=False,
             color=INK, dash=None, width=1.2):
         """A rectangle with `lines` centred in it."""

@@ -71,7 +71,7 @@ def figures():
     c.box(330, 290, 140, 40, ("reader B: a get", "begun after ③"), 11, svg.BUILT_FILL)
     c.polyline([(470, 310), (500, 310), (500, 256), (508, 256)], svg.INK, 1.3, arrow=True)
 
-    for i, line in enumerate((
+    c.caption(352, (
         "Reader A finishes on the old Version: tables 5, 6 and 8 stay open through its Arcs after "
         "④ unlinks their files (an open",
         "file stays readable until its last handle closes). Table 7 is not copied: both Versions "
@@ -82,6 +82,5 @@ def figures():
         "lower-level input its merge has",
         "passed. A flush takes the same steps with one table; its edit carries the new log "
         "number, and ④ deletes the logs below it.",
-    )):
-        c.text(16, 352 + 13 * i, line, 10.5, svg.MUTED)
+    ))
     return {"version-swap.svg": c.render()}

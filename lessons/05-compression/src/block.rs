@@ -424,7 +424,8 @@ impl Iterator for OwnedEntries {
     }
 }
 
-/// How many leading bytes `a` and `b` have in common.
+/// How many leading bytes `a` and `b` have in common (lesson 07's abbreviated keys use it too).
+#[inline]
 pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }

@@ -16,6 +16,8 @@
 
 use std::cmp::Ordering;
 
+pub use rkv_05_compression::block::common_prefix;
+
 /// How many bytes of a key (after the shared prefix) its abbreviation keeps.
 pub const ABBREVIATED: usize = 8;
 
@@ -73,12 +75,6 @@ pub fn compare(a: &[u8], b: &[u8]) -> Ordering {
         }
     }
     a_rest.len().cmp(&b_rest.len())
-}
-
-/// How many leading bytes `a` and `b` have in common.
-#[inline]
-pub fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! Every key of the index starts with the prefix its first and last keys share (everything
 //! sorted between two keys shares their common prefix), so the index stores it once and, per
 //! block, the key's [abbreviation](crate::abbreviated) after it. A probe of the search is then
-//! one 32-byte entry — one cache line at most — instead of two reads in two arrays, and one
+//! one 24-byte entry (the abbreviation and the handle) — instead of two reads in two arrays, and one
 //! integer comparison instead of a `memcmp`; only equal abbreviations compare the keys.
 
 use rkv_05_compression::BlockHandle;
